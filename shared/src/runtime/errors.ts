@@ -36,7 +36,7 @@ export class ConnectorError extends Error {
 
 /** The user must fix the configuration, catalog or state. */
 export class ConfigError extends ConnectorError {
-  override readonly name = "ConfigError";
+  override readonly name: string = "ConfigError";
   constructor(message: string, options: ConnectorErrorOptions = {}) {
     super("config_error", message, options);
   }
@@ -44,7 +44,7 @@ export class ConfigError extends ConnectorError {
 
 /** Retrying the sync later may succeed. */
 export class TransientError extends ConnectorError {
-  override readonly name = "TransientError";
+  override readonly name: string = "TransientError";
   constructor(message: string, options: ConnectorErrorOptions = {}) {
     super("transient_error", message, options);
   }
@@ -52,7 +52,7 @@ export class TransientError extends ConnectorError {
 
 /** A bug or an unexpected state. */
 export class SystemError extends ConnectorError {
-  override readonly name = "SystemError";
+  override readonly name: string = "SystemError";
   constructor(message: string, options: ConnectorErrorOptions = {}) {
     super("system_error", message, options);
   }
