@@ -1,1 +1,4 @@
-export {};
+import { main } from "@convex-airbyte/shared";
+import { destinationConnector } from "./connector.js";
+
+main(destinationConnector);

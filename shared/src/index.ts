@@ -1,3 +1,11 @@
 export * from "./json/exact-json.js";
+export * from "./protocol/catalog.js";
+export * from "./protocol/messages.js";
+export * from "./runtime/cli.js";
+export * from "./runtime/config.js";
 export * from "./runtime/errors.js";
+export * from "./runtime/files.js";
+export * from "./runtime/output.js";
+export * from "./runtime/secrets.js";
+export * from "./runtime/stdin-lines.js";
 export { VERSION } from "./version.js";

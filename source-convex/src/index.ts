@@ -1,1 +1,2 @@
-export {};
+export * from "./connector.js";
+export * from "./spec.js";

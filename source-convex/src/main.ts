@@ -1,1 +1,4 @@
-export {};
+import { main } from "@convex-airbyte/shared";
+import { sourceConnector } from "./connector.js";
+
+main(sourceConnector);

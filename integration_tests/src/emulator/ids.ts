@@ -1,0 +1,118 @@
+/** Convex document IDs (id_v6): VInt(table number) ++ 16-byte internal id ++ Fletcher-16 footer, base32. */
+
+const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
+const DECODE = new Map<string, number>([...ALPHABET].map((c, i) => [c, i]));
+
+export function base32Encode(bytes: Uint8Array): string {
+  let out = "";
+  let bits = 0;
+  let acc = 0;
+  for (const b of bytes) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out += ALPHABET[(acc >> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    acc &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += ALPHABET[(acc << (5 - bits)) & 31];
+  return out;
+}
+
+export function base32Decode(s: string): Uint8Array | undefined {
+  const out: number[] = [];
+  let acc = 0;
+  let bits = 0;
+  for (const c of s) {
+    const v = DECODE.get(c);
+    if (v === undefined) return undefined;
+    acc = (acc << 5) | v;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((acc >> (bits - 8)) & 255);
+      bits -= 8;
+    }
+    acc &= (1 << bits) - 1;
+  }
+  if (acc !== 0) return undefined; // non-canonical trailing bits
+  return Uint8Array.from(out);
+}
+
+function fletcher16(bytes: Uint8Array, end: number): [number, number] {
+  let a = 0;
+  let b = 0;
+  for (let i = 0; i < end; i++) {
+    a = (a + (bytes[i] as number)) % 256;
+    b = (b + a) % 256;
+  }
+  return [a, b];
+}
+
+export function encodeId(tableNumber: number, internal: Uint8Array): string {
+  const vint: number[] = [];
+  let n = tableNumber;
+  do {
+    const low = n & 0x7f;
+    n >>>= 7;
+    vint.push(n > 0 ? low | 0x80 : low);
+  } while (n > 0);
+  const bytes = new Uint8Array(vint.length + 16 + 2);
+  bytes.set(vint, 0);
+  bytes.set(internal.subarray(0, 16), vint.length);
+  const [a, b] = fletcher16(bytes, bytes.length - 2);
+  // Footer = checksum XOR version 0, little-endian.
+  bytes[bytes.length - 2] = a;
+  bytes[bytes.length - 1] = b;
+  return base32Encode(bytes);
+}
+
+/** Decodes an ID to its table number, or undefined when it is not a valid v6 id. */
+export function decodeId(id: string): { tableNumber: number; internal: Uint8Array } | undefined {
+  if (id.length < 31 || id.length > 37) return undefined;
+  const bytes = base32Decode(id);
+  if (bytes === undefined || bytes.length < 19) return undefined;
+  let n = 0;
+  let i = 0;
+  for (; i < 5; i++) {
+    const b = bytes[i] as number;
+    n += (b & 0x7f) * 2 ** (7 * i);
+    if ((b & 0x80) === 0) break;
+  }
+  i++;
+  if (bytes.length !== i + 18) return undefined;
+  const [a, b] = fletcher16(bytes, bytes.length - 2);
+  if (bytes[bytes.length - 2] !== a || bytes[bytes.length - 1] !== b) return undefined;
+  if (base32Encode(bytes) !== id) return undefined;
+  return { tableNumber: n, internal: bytes.slice(i, i + 16) };
+}
+
+/** A small deterministic PRNG (mulberry32) for internal ids and tablet ids. */
+export class Rng {
+  private s: number;
+  constructor(seed: number) {
+    this.s = seed >>> 0;
+  }
+  next(): number {
+    this.s = (this.s + 0x6d2b79f5) >>> 0;
+    let t = this.s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  bytes(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = Math.floor(this.next() * 256);
+    return out;
+  }
+}
+
+/** Internal id: 14 random bytes then a 2-byte day number (document_id.rs). */
+export function newInternalId(rng: Rng, nowMs: number): Uint8Array {
+  const out = new Uint8Array(16);
+  out.set(rng.bytes(14), 0);
+  const day = Math.floor(nowMs / 86_400_000) & 0xffff;
+  out[14] = day >> 8;
+  out[15] = day & 0xff;
+  return out;
+}
