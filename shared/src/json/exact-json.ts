@@ -74,9 +74,9 @@ export function parseExactWith(text: string, place: (root: unknown, exact: Known
     const negative = text.charCodeAt(m.index - 1) === 45;
     const digits = negative ? `-${m[0]}` : m[0];
     if (!isUnsafeInteger(digits)) continue;
-    let list = exact.get(key);
-    if (list === undefined) exact.set(key, (list = []));
-    list.push(BigInt(digits));
+    const list = exact.get(key);
+    if (list === undefined) exact.set(key, [BigInt(digits)]);
+    else list.push(BigInt(digits));
   }
   const root = parseNative(text);
   if (exact.size === 0 || place(root, exact)) return root;

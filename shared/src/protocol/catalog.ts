@@ -7,7 +7,7 @@ export function parseConfiguredCatalog(value: unknown, file = "catalog"): Config
     throw new InputError(`The ${file} file is not a configured catalog: it needs a "streams" array.`);
   }
   const streams = (value as { streams: unknown[] }).streams;
-  streams.forEach((s, i) => checkStream(s, i));
+  for (const [i, s] of streams.entries()) checkStream(s, i);
   return value as ConfiguredAirbyteCatalog;
 }
 
