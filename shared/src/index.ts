@@ -9,3 +9,4 @@ export * from "./runtime/output.js";
 export * from "./runtime/secrets.js";
 export * from "./runtime/stdin-lines.js";
 export { VERSION } from "./version.js";
+export * from "./convex/index.js";

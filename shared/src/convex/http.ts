@@ -75,7 +75,6 @@ export class HttpTransport {
     } else {
       this.dispatcher = new Agent({
         connections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
-        keepAliveTimeout: 30_000,
         headersTimeout: options.timeouts.headersMs,
         bodyTimeout: options.timeouts.bodyMs,
         connect: { timeout: options.timeouts.connectMs, rejectUnauthorized: true },
