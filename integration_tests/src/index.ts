@@ -1,1 +1,3 @@
-export {};
+export * from "./emulator/index.js";
+export * from "./generator/index.js";
+export * from "./verify/round-trip.js";

@@ -33,7 +33,8 @@ export class Clock {
   }
 
   nowNs(): bigint {
-    return BigInt(Math.floor(this.nowMs())) * 1_000_000n;
+    // A fixed sub-millisecond part keeps timestamps from looking round.
+    return BigInt(Math.floor(this.nowMs())) * 1_000_000n + 543_211n;
   }
 
   private issue(minimum: bigint): bigint {

@@ -1,0 +1,21 @@
+/** What route handlers see of a request, and what they return. */
+import type { Identity } from "./auth.js";
+import type { Deployment } from "./context.js";
+
+export interface RequestCtx {
+  readonly dep: Deployment;
+  readonly query: URLSearchParams;
+  /** Runs ExtractIdentity: throws 400/401 for bad headers or unknown keys. */
+  identity(): Identity;
+  /** Runs the Json extractor: Content-Type, body limit, then parse (BadJsonBody). */
+  jsonBody(): unknown;
+}
+
+export interface Reply {
+  status: number;
+  body: string;
+  contentType?: string;
+}
+
+export const json = (body: string, status = 200): Reply => ({ status, body, contentType: "application/json" });
+export const empty = (): Reply => ({ status: 200, body: "" });

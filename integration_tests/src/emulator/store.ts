@@ -1,0 +1,323 @@
+/**
+ * The in-memory database: tablets, multi-version documents, the document log and commit
+ * timestamps. Documents are kept only as their `convex_encoded_json` field text (plus the clean
+ * `json` text when it differs), so a page is string concatenation and a million documents fit.
+ */
+import type { Clock } from "./clock.js";
+import { decodeFields } from "./codec.js";
+import { encodeId, newInternalId, type Rng } from "./ids.js";
+import { type ConvexObject, encodeFields, encodeValue, type Value } from "./values.js";
+
+/** One revision of a document; `text` is null for a deletion. */
+export interface Rev {
+  readonly ts: bigint;
+  text: string | null;
+  /** The clean `json` field text when it differs from `text`. */
+  clean: string | undefined;
+  readonly prev: Rev | undefined;
+}
+
+export interface PkIndex {
+  fields: string[][];
+  state: "backfilling" | "enabled";
+  pollsLeft: number;
+  readyAtMs: number;
+  /** Index key → ids; maintained on every write. */
+  entries: Map<string, Set<string>>;
+}
+
+export class Tablet {
+  readonly docs = new Map<string, Rev>();
+  private ids: string[] = [];
+  private sorted = true;
+  deletedTs: bigint | undefined;
+  pkIndex: PkIndex | undefined;
+  /** Bumped on every write; caches (shapes) key on it. */
+  version = 0;
+  /** `"_component":"…","_table":"…"` — the fixed start of every exported value. */
+  readonly prefix: string;
+
+  constructor(
+    readonly tabletId: string,
+    readonly tabletHex: string,
+    readonly tableNumber: number,
+    readonly name: string,
+    readonly component: string,
+    readonly createdTs: bigint,
+    readonly system: boolean,
+  ) {
+    this.prefix = `"_component":${JSON.stringify(component)},"_table":${JSON.stringify(name)}`;
+  }
+
+  addId(id: string): void {
+    const last = this.ids[this.ids.length - 1];
+    if (last !== undefined && last > id) this.sorted = false;
+    this.ids.push(id);
+  }
+
+  /** Ids in internal-id order (base32 preserves byte order within one table). */
+  sortedIds(): string[] {
+    if (!this.sorted) {
+      this.ids.sort();
+      this.sorted = true;
+    }
+    return this.ids;
+  }
+
+  removeId(id: string): void {
+    const i = this.ids.indexOf(id);
+    if (i >= 0) this.ids.splice(i, 1);
+  }
+
+  existsAt(ts: bigint): boolean {
+    return this.createdTs <= ts && (this.deletedTs === undefined || this.deletedTs > ts);
+  }
+}
+
+export interface LogEntry {
+  readonly ts: bigint;
+  readonly tablet: Tablet;
+  readonly id: string;
+  readonly rev: Rev;
+}
+
+export function revAt(head: Rev | undefined, ts: bigint): Rev | undefined {
+  let r = head;
+  while (r !== undefined && r.ts > ts) r = r.prev;
+  return r;
+}
+
+export function revDoc(rev: Rev): ConvexObject | null {
+  return rev.text === null ? null : decodeFields(rev.text);
+}
+
+const key = (component: string, name: string) => `${component}\u0000${name}`;
+
+export class StoreError extends Error {}
+
+export class Store {
+  readonly tablets: Tablet[] = [];
+  private readonly active = new Map<string, Tablet>();
+  private readonly byNumber = new Map<number, Tablet>();
+  readonly log: LogEntry[] = [];
+  private nextTableNumber = 10001;
+  private nextSystemNumber = 100;
+
+  constructor(
+    readonly clock: Clock,
+    readonly rng: Rng,
+  ) {}
+
+  getTable(name: string, component = ""): Tablet | undefined {
+    return this.active.get(key(component, name));
+  }
+
+  activeTablets(): Tablet[] {
+    return [...this.active.values()];
+  }
+
+  tabletForId(id: string, tableNumber: number): Tablet | undefined {
+    const t = this.byNumber.get(tableNumber);
+    return t?.docs.has(id) ? t : undefined;
+  }
+
+  tableByNumber(n: number): Tablet | undefined {
+    return this.byNumber.get(n);
+  }
+
+  /** Creates the table's tablet at `ts` (or replaces it, keeping the table number, for clears). */
+  createTablet(name: string, component: string, ts: bigint, replace?: Tablet): Tablet {
+    const system = name.startsWith("_");
+    const number = replace?.tableNumber ?? (system ? this.nextSystemNumber++ : this.nextTableNumber++);
+    const raw = this.rng.bytes(16);
+    const t = new Tablet(
+      Buffer.from(raw).toString("base64url"),
+      Buffer.from(raw).toString("hex"),
+      number,
+      name,
+      component,
+      ts,
+      system,
+    );
+    if (replace !== undefined) replace.deletedTs = ts;
+    this.tablets.push(t);
+    this.active.set(key(component, name), t);
+    this.byNumber.set(number, t);
+    return t;
+  }
+
+  /** Starts a transaction with one commit timestamp. */
+  begin(): Txn {
+    return new Txn(this, this.clock.commitTs());
+  }
+
+  /** Runs `fn` in one transaction; on a throw its writes are undone. */
+  transact<T>(fn: (tx: Txn) => T): T {
+    const tx = this.begin();
+    try {
+      return fn(tx);
+    } catch (e) {
+      tx.rollback();
+      throw e;
+    }
+  }
+
+  /** First log index with ts > `after`. */
+  logIndexAfter(after: bigint): number {
+    let lo = 0;
+    let hi = this.log.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.log[mid] as LogEntry).ts <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+interface Undo {
+  tablet: Tablet;
+  id: string;
+  head: Rev | undefined;
+  text: string | null | undefined;
+  clean: string | undefined;
+}
+
+/** Encodes a document for storage: the lossless text, plus the clean text when it differs. */
+export function encodeDoc(doc: ConvexObject): { text: string; clean: string | undefined } {
+  const text = flatten(encodeFields(doc, "convex_encoded_json"));
+  const clean = flatten(encodeFields(doc, "json"));
+  return { text, clean: clean === text ? undefined : clean };
+}
+
+/**
+ * Built by `+=`, the text is a deep rope; every page would walk it again. Converting it to a
+ * number makes V8 flatten the string in place once (the trick the `flatstr` package uses).
+ */
+function flatten(s: string): string {
+  Number(s);
+  return s;
+}
+
+/** Index key of a document for the primary-key index; undefined if a key field is missing. */
+export function indexKey(doc: ConvexObject, fields: string[][]): string | undefined {
+  let out = "";
+  for (const path of fields) {
+    let v: Value | undefined = doc;
+    for (const f of path) {
+      v = typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) ? v[f] : undefined;
+    }
+    if (v === undefined) return undefined;
+    out += `${encodeValue(v, "convex_encoded_json")}\u0001`;
+  }
+  return out;
+}
+
+/** A transaction: writes apply at once with its commit timestamp and can be rolled back. */
+export class Txn {
+  private readonly undo: Undo[] = [];
+  private readonly logStart: number;
+  private readonly created: Tablet[] = [];
+  writes = 0;
+  writeBytes = 0;
+
+  constructor(
+    private readonly store: Store,
+    readonly ts: bigint,
+  ) {
+    this.logStart = store.log.length;
+  }
+
+  table(name: string, component = ""): Tablet {
+    const existing = this.store.getTable(name, component);
+    if (existing !== undefined) return existing;
+    const t = this.store.createTablet(name, component, this.ts);
+    this.created.push(t);
+    return t;
+  }
+
+  get(id: string, tablet: Tablet): ConvexObject | null {
+    const head = tablet.docs.get(id);
+    return head === undefined ? null : revDoc(head);
+  }
+
+  /** Inserts a document with fresh `_id`/`_creationTime` (or the given `_creationTime`). */
+  insert(tablet: Tablet, fields: ConvexObject): string {
+    const nowMs = this.store.clock.nowMs();
+    const id = encodeId(tablet.tableNumber, newInternalId(this.store.rng, nowMs));
+    const doc: ConvexObject = { ...fields, _id: id };
+    if (typeof doc._creationTime !== "number") doc._creationTime = Number(this.ts / 1000n) / 1000;
+    tablet.addId(id);
+    this.write(tablet, id, doc);
+    return id;
+  }
+
+  /** Writes the full document (must hold `_id`) or deletes it (`null`). */
+  write(tablet: Tablet, id: string, doc: ConvexObject | null): void {
+    const head = tablet.docs.get(id);
+    const before = head === undefined || head.text === null ? null : head;
+    this.undo.push({ tablet, id, head, text: head?.text, clean: head?.clean });
+    const enc = doc === null ? { text: null, clean: undefined } : encodeDoc(doc);
+    if (tablet.pkIndex !== undefined) updateIndex(tablet.pkIndex, id, before, doc);
+    if (head !== undefined && head.ts === this.ts) {
+      // A transaction commits one revision per document: rewrite it in place.
+      head.text = enc.text;
+      head.clean = enc.clean;
+    } else {
+      const rev: Rev = { ts: this.ts, text: enc.text, clean: enc.clean, prev: head };
+      tablet.docs.set(id, rev);
+      this.store.log.push({ ts: this.ts, tablet, id, rev });
+    }
+    tablet.version++;
+    this.writes++;
+    this.writeBytes += enc.text === null ? id.length : enc.text.length;
+  }
+
+  /** A write to a hidden system table (e.g. `_scheduled_functions`): never exported, but logged. */
+  systemWrite(name: string): void {
+    const tablet = this.table(name);
+    this.insert(tablet, {});
+  }
+
+  rollback(): void {
+    for (let i = this.undo.length - 1; i >= 0; i--) {
+      const u = this.undo[i] as Undo;
+      if (u.head === undefined) {
+        u.tablet.docs.delete(u.id);
+        u.tablet.removeId(u.id);
+      } else {
+        u.tablet.docs.set(u.id, u.head);
+        u.head.text = u.text ?? null;
+        u.head.clean = u.clean;
+      }
+      u.tablet.version++;
+      if (u.tablet.pkIndex !== undefined) rebuildIndex(u.tablet, u.tablet.pkIndex);
+    }
+    this.store.log.length = this.logStart;
+    this.undo.length = 0;
+  }
+}
+
+function updateIndex(index: PkIndex, id: string, before: Rev | null, doc: ConvexObject | null): void {
+  if (before !== null && before.text !== null) {
+    const k = indexKey(decodeFields(before.text), index.fields);
+    if (k !== undefined) index.entries.get(k)?.delete(id);
+  }
+  if (doc !== null) {
+    const k = indexKey(doc, index.fields);
+    if (k !== undefined) {
+      const set = index.entries.get(k) ?? new Set<string>();
+      set.add(id);
+      index.entries.set(k, set);
+    }
+  }
+}
+
+/** Backfills an index from the tablet's current documents. */
+export function rebuildIndex(tablet: Tablet, index: PkIndex): void {
+  index.entries.clear();
+  for (const [id, rev] of tablet.docs) {
+    if (rev.text === null) continue;
+    updateIndex(index, id, null, decodeFields(rev.text));
+  }
+}
