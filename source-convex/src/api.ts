@@ -1,0 +1,67 @@
+/**
+ * What the source needs from the Convex streaming export API. The shared HTTP client satisfies it;
+ * tests can pass an in-memory fake. Int64 timestamps are `bigint`.
+ */
+
+export interface ExportCallOptions {
+  signal?: AbortSignal;
+  /** `never` for interactive calls (check) that should answer fast rather than retry. */
+  retry?: "safe" | "never";
+}
+
+export interface ListSnapshotRequest {
+  snapshot?: bigint;
+  cursor?: string;
+  tableName?: string;
+  component?: string;
+  format?: "json";
+}
+
+/** A document as exported: its fields plus `_table`, `_component` and `_ts`. */
+export type ExportedDoc = Record<string, unknown> & { _ts: bigint };
+
+export interface SnapshotPage {
+  values: ExportedDoc[];
+  snapshot: bigint;
+  cursor: string | null;
+  hasMore: boolean;
+}
+
+export interface DeltasRequest {
+  cursor: bigint;
+  tableName?: string;
+  component?: string;
+  format?: "json";
+}
+
+export interface DeltasPage {
+  values: ExportedDoc[];
+  cursor: bigint;
+  hasMore: boolean;
+}
+
+export interface TableColumnNamesResponse {
+  byComponent: Record<string, { name: string; columns: string[] }[]>;
+}
+
+export interface ExportApi {
+  jsonSchemas(args: { deltaSchema: boolean; format: "json"; byComponent: boolean }, opts?: ExportCallOptions): Promise<unknown>;
+  listSnapshot(args: ListSnapshotRequest, opts?: ExportCallOptions): Promise<SnapshotPage>;
+  documentDeltas(args: DeltasRequest, opts?: ExportCallOptions): Promise<DeltasPage>;
+  testStreamingExportConnection(opts?: ExportCallOptions): Promise<void>;
+  getTableColumnNames(opts?: ExportCallOptions): Promise<TableColumnNamesResponse>;
+}
+
+/** The Convex error code of a failed call (`SnapshotTooOld`, …), read structurally. */
+export function errorCode(err: unknown): string | undefined {
+  if (err === null || typeof err !== "object") return undefined;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** The HTTP status of a failed call, if it was an HTTP answer. */
+export function errorStatus(err: unknown): number | undefined {
+  if (err === null || typeof err !== "object") return undefined;
+  const status = (err as { status?: unknown }).status;
+  return typeof status === "number" ? status : undefined;
+}
