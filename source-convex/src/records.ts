@@ -21,8 +21,19 @@ export function formatUpdatedAt(tsNs: bigint): string {
     micros += 1_000_000;
     whole -= 1;
   }
-  const base = new Date(whole * 1000).toISOString().slice(0, 19);
+  const base = isoSeconds(whole);
   return micros === 0 ? base : `${base}.${String(micros).padStart(6, "0")}`;
+}
+
+// Consecutive documents usually share a commit second: remember the last one formatted.
+let lastWhole = Number.NaN;
+let lastBase = "";
+function isoSeconds(whole: number): string {
+  if (whole !== lastWhole) {
+    lastWhole = whole;
+    lastBase = new Date(whole * 1000).toISOString().slice(0, 19);
+  }
+  return lastBase;
 }
 
 function roundHalfEven(x: number): number {
@@ -49,9 +60,31 @@ export function toRecordData(doc: ServerDocument): Record<string, unknown> {
   return data;
 }
 
-/** The RECORD line for a document, with int64 members as exact digits. */
+/**
+ * The RECORD line for a document, with int64 members as exact digits. The hot path of every read:
+ * it takes over `doc` (the page's own object, not used afterwards), sets the bigint `_ts` to
+ * undefined so the native stringify skips it, and appends `_ts` and `_ab_cdc_lsn` as digits.
+ * A document holding other bigints (rare) takes the general exact serializer.
+ */
 export function recordLine(stream: string, namespace: string | undefined, doc: ServerDocument, emittedAt: number): string {
-  const data = stringifyExact(toRecordData(doc));
   const ns = namespace === undefined ? "" : `,"namespace":${JSON.stringify(namespace)}`;
-  return `{"type":"RECORD","record":{"stream":${JSON.stringify(stream)}${ns},"data":${data},"emitted_at":${emittedAt}}}`;
+  const head = `{"type":"RECORD","record":{"stream":${JSON.stringify(stream)}${ns},"data":`;
+  const tail = `,"emitted_at":${emittedAt}}}`;
+  const ts = doc._ts;
+  const updatedAt = formatUpdatedAt(ts);
+  const deleted = doc._deleted === undefined || doc._deleted === null ? false : doc._deleted;
+  const data = doc as Record<string, unknown>;
+  data._ts = undefined;
+  data._ab_cdc_updated_at = updatedAt;
+  data._deleted = deleted;
+  data._ab_cdc_deleted_at = deleted === true ? updatedAt : null;
+  let body: string;
+  try {
+    body = JSON.stringify(data);
+  } catch {
+    data._ts = ts;
+    data._ab_cdc_lsn = ts;
+    return `${head}${stringifyExact(data)}${tail}`;
+  }
+  return `${head}${body.slice(0, -1)},"_ts":${ts},"_ab_cdc_lsn":${ts}}${tail}`;
 }

@@ -234,8 +234,10 @@ export function stringifyExact(value: unknown): string {
     for (const key in obj) {
       const v = obj[key];
       if (typeof v === "bigint") {
+        // Set to undefined rather than deleted: the native stringify skips it, and the copy
+        // keeps its fast shape (delete turns an object into a slow dictionary).
         if (rest === undefined) rest = { ...obj };
-        delete rest[key];
+        rest[key] = undefined;
         bigTail += `,${JSON.stringify(key)}:${v.toString()}`;
       }
     }

@@ -41,13 +41,18 @@ export class MessageWriter {
     await this.writeLine(message.type === "RECORD" ? line : this.masker.mask(line), message.type);
   }
 
-  /** Writes a pre-serialized message line (the record hot path and verbatim state echo). */
-  async writeLine(line: string, type = "RAW"): Promise<void> {
+  /**
+   * Writes a pre-serialized message line (the record hot path and verbatim state echo). Returns a
+   * promise only when the line caused a flush, so the per-record path stays synchronous:
+   * `const p = writer.writeLine(line, "RECORD"); if (p) await p;`.
+   */
+  writeLine(line: string, type = "RAW"): Promise<void> | undefined {
     if (this.broken) throw new TransientError("The output pipe closed before the connector finished; the platform stopped reading.", { internal: this.broken.message });
     this.counts.set(type, (this.counts.get(type) ?? 0) + 1);
     this.chunk += `${line}\n`;
     // States, logs and traces go out at once so the platform sees them promptly.
-    if (this.chunk.length >= CHUNK_BYTES || type !== "RECORD") await this.flush();
+    if (this.chunk.length >= CHUNK_BYTES || type !== "RECORD") return this.flush();
+    return undefined;
   }
 
   async record(record: AirbyteRecord): Promise<void> {

@@ -50,7 +50,8 @@ export class StreamRun implements StreamCounters {
     for (const doc of docs) {
       const line = recordLine(this.name, this.namespace, doc, emittedAt);
       this.bytes += line.length;
-      await out.writeLine(line, "RECORD");
+      const flushed = out.writeLine(line, "RECORD");
+      if (flushed) await flushed;
     }
     this.rows += docs.length;
     this.sinceState += docs.length;
