@@ -1,14 +1,18 @@
-import { ConfigError, type DestinationDefinition } from "@convex-airbyte/shared";
+import type { DestinationDefinition } from "@convex-airbyte/shared";
+import { checkConnection } from "./check.js";
+import type { DestinationDeps } from "./settings.js";
 import { type DestinationConfig, destinationSpec } from "./spec.js";
+import { writeToConvex } from "./write.js";
 
-export const destinationConnector: DestinationDefinition<DestinationConfig> = {
-  kind: "destination",
-  name: "destination-convex",
-  spec: destinationSpec,
-  async check() {
-    throw new ConfigError("not implemented yet");
-  },
-  async write() {
-    throw new ConfigError("not implemented yet");
-  },
-};
+/** The destination with injectable dependencies (tests shorten retry delays, inject clocks). */
+export function createDestination(deps: DestinationDeps = {}): DestinationDefinition<DestinationConfig> {
+  return {
+    kind: "destination",
+    name: "destination-convex",
+    spec: destinationSpec,
+    check: (config, ctx) => checkConnection(config, deps, ctx.signal),
+    write: (config, catalog, input, ctx) => writeToConvex(config, catalog, input, ctx, deps),
+  };
+}
+
+export const destinationConnector: DestinationDefinition<DestinationConfig> = createDestination();

@@ -1,0 +1,281 @@
+/**
+ * The `write` command: setup, then stdin → validated records → per-table batches → ordered,
+ * bounded concurrent imports, with each STATE echoed once everything before it is committed.
+ *
+ * Any stop (end of input, a refused record, a malformed line, a failed batch) first commits what
+ * came before it when it can and writes the states that became committed, so the platform resumes
+ * from the latest safe point. On SIGTERM nothing new is sent and no further state is written.
+ */
+import {
+  type ConfiguredAirbyteCatalog,
+  ConfigError,
+  ConnectorError,
+  DEFAULT_RETRY_POLICY,
+  InputError,
+  type InputLine,
+  isRetryable,
+  parseExact,
+  type RunContext,
+  streamKey,
+  stringifyExact,
+  withRetry,
+} from "@convex-airbyte/shared";
+import { type Batch, Batcher, type BatchTarget, batchHeader, messagePart } from "./batcher.js";
+import { Pipeline } from "./pipeline.js";
+import { createClient, type DestinationDeps, resolveSettings } from "./settings.js";
+import { planStreams, runSetup, type StreamPlan } from "./setup.js";
+import type { DestinationConfig } from "./spec.js";
+import { CheckpointCounter, withDestinationStats } from "./state.js";
+import { SyncSummary } from "./summary.js";
+import { checkRecord } from "./validate-record.js";
+
+/** The server's request limit; a single record that cannot fit a request under it is refused. */
+export const SERVER_REQUEST_LIMIT = 20 * 1024 * 1024;
+const IMPORT_ROUTE = "/api/streaming_import/import_airbyte_records";
+/** Individual WARNs for skipped records; after that only the count (in the final LOG). */
+const MAX_SKIP_WARNINGS = 100;
+
+const KNOWN_IGNORED = new Set(["LOG", "SPEC", "CONNECTION_STATUS", "CATALOG", "CONTROL", "DESTINATION_CATALOG"]);
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+export async function writeToConvex(
+  config: DestinationConfig,
+  catalog: ConfiguredAirbyteCatalog,
+  input: AsyncIterable<InputLine>,
+  ctx: RunContext,
+  deps: DestinationDeps = {},
+): Promise<void> {
+  const { logger, output, signal } = ctx;
+  const now = deps.now ?? Date.now;
+  const settings = resolveSettings(config);
+  const warnings: string[] = [];
+  const plan = planStreams(catalog, (m) => warnings.push(m));
+  for (const w of warnings) await logger.warn(w);
+  // No client-wide abort signal: on SIGTERM, import requests in flight are left to finish.
+  const client = createClient(config, settings, deps, { onWarning: (m) => void logger.warn(m) });
+  try {
+    await runSetup(
+      {
+        clearTables: (t) => client.clearTables(t, { signal }),
+        addPrimaryKeyIndexes: (i) => client.addPrimaryKeyIndexes(i, { signal }),
+        primaryKeyIndexesReady: (t) => client.primaryKeyIndexesReady(t, { signal }),
+      },
+      plan,
+      logger,
+      { indexReadyTimeoutMs: settings.indexReadyTimeoutMs, sleep: deps.sleep ?? DEFAULT_RETRY_POLICY.sleep, now, signal },
+    );
+
+    const summary = new SyncSummary(now());
+    const byTable = new Map<string, StreamPlan>();
+    const targets = new Map<string, BatchTarget>();
+    for (const sp of plan.streams.values()) {
+      byTable.set(sp.table, sp);
+      summary.stream(sp.table, sp.label);
+      const header = batchHeader(sp.table, sp.primaryKey, sp.jsonSchemaText);
+      targets.set(sp.table, { table: sp.table, header, headerBytes: Buffer.byteLength(header) });
+    }
+    const policy = { ...DEFAULT_RETRY_POLICY, ...deps.retry };
+    const counter = new CheckpointCounter();
+    const batcher = new Batcher({ maxRecords: settings.maxRecords, maxBytes: settings.maxBytes });
+    // Open batches of many tables together may hold this much before the largest is sent early.
+    const bufferCap = settings.maxBytes * Math.max(2, settings.maxInFlight);
+
+    const send = async (batch: Batch): Promise<void> => {
+      const sp = byTable.get(batch.table) as StreamPlan;
+      const c = summary.stream(sp.table, sp.label);
+      const dedup = sp.primaryKey !== null;
+      const attempt = withRetry(() => client.importAirbyteRecords(batch.body, { retry: "never" }), {
+        method: "POST",
+        route: IMPORT_ROUTE,
+        // Dedup upserts replay harmlessly; an append replay may duplicate rows, which is still
+        // better than failing (the platform's own retry would resend even more). Warned below.
+        mode: "safe",
+        policy,
+        signal,
+        onRetry: (info) => {
+          c.retries++;
+          const unsure = !dedup && !isRetryable(info.error, "if-not-applied");
+          const what = `Import of ${batch.records} records (input lines ${batch.firstLine}–${batch.lastLine}) into table ${sp.table} failed (attempt ${info.attempt} of ${info.maxAttempts}): ${info.error.message} Retrying in ${(info.delayMs / 1000).toFixed(1)} s.`;
+          const dup = unsure
+            ? " The stream is in append mode and the failed attempt may have been partly applied, so this retry can duplicate some of these rows."
+            : "";
+          void logger.warn(what + dup).catch(() => undefined);
+        },
+      });
+      try {
+        await attempt;
+      } catch (err) {
+        if (err instanceof ConnectorError) {
+          err.message = `Writing ${batch.records} records of stream '${sp.label}' (input lines ${batch.firstLine}–${batch.lastLine}) to table ${sp.table} failed: ${err.message} Checkpoints up to the last committed batch were saved, so the next attempt resumes from there.`;
+        }
+        throw err;
+      }
+      c.records += batch.records;
+      c.bytes += batch.bytes;
+      c.batches++;
+      c.lastCommitAt = now();
+    };
+    const pipeline = new Pipeline({
+      maxInFlight: settings.maxInFlight,
+      send,
+      emitState: async (line) => {
+        await output.writeLine(line, "STATE");
+      },
+    });
+
+    let stopping = false;
+    const timer = setInterval(
+      () => {
+        if (stopping || pipeline.failure !== undefined) return;
+        for (const b of batcher.sealOpenedBefore(now() - settings.flushIntervalMs)) pipeline.submit(b);
+      },
+      Math.min(settings.flushIntervalMs, 1000),
+    );
+
+    let fatal: unknown;
+    let skipWarnings = 0;
+    const warnedTypes = new Set<string>();
+    // SIGTERM must end the loop even while stdin is idle; no state is written after it.
+    const aborted = new Promise<"aborted">((resolve) => {
+      if (signal.aborted) resolve("aborted");
+      signal.addEventListener(
+        "abort",
+        () => {
+          pipeline.stop();
+          resolve("aborted");
+        },
+        { once: true },
+      );
+    });
+    const lines = input[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const next = await Promise.race([lines.next(), aborted]);
+        if (next === "aborted" || next.done) break;
+        const line = next.value;
+        if (pipeline.failure !== undefined) break;
+        const msg = parseLine(line);
+        const type = msg.type;
+        if (type === "RECORD") {
+          const rec = msg.record;
+          if (!isObject(rec) || typeof rec.stream !== "string") {
+            throw new InputError(`line ${line.lineNumber}: the RECORD message has no "record" object with a "stream" name.`);
+          }
+          const namespace = typeof rec.namespace === "string" ? rec.namespace : undefined;
+          const sp = plan.streams.get(streamKey(rec.stream, namespace));
+          if (sp === undefined) {
+            throw new InputError(
+              `line ${line.lineNumber}: a record for stream '${rec.stream}'${namespace === undefined ? " (no namespace)" : ` in namespace '${namespace}'`}, which is not in the configured catalog. Refresh the connection's schema or check its namespace and stream prefix settings.`,
+              { stream: { name: rec.stream, namespace } },
+            );
+          }
+          const target = targets.get(sp.table) as BatchTarget;
+          const c = summary.stream(sp.table, sp.label);
+          let reason: string | undefined;
+          let part = "";
+          let partBytes = 0;
+          const check = checkRecord(rec.data, { primaryKey: sp.primaryKey });
+          if (!check.ok) reason = check.reason;
+          else {
+            part = messagePart(sp.table, stringifyExact(rec.data));
+            partBytes = Buffer.byteLength(part);
+            if (Batcher.singleBatchBytes(target, partBytes) > SERVER_REQUEST_LIMIT) {
+              reason = `the record serializes to ${partBytes} bytes, more than one Convex import request may carry (20 MiB)`;
+            }
+          }
+          if (reason !== undefined) {
+            if (settings.invalidRecords === "skip") {
+              counter.rejected(sp.name, sp.namespace);
+              c.skipped++;
+              if (skipWarnings++ < MAX_SKIP_WARNINGS) {
+                await logger.warn(`Skipped the record on input line ${line.lineNumber} of stream '${sp.label}': ${reason}.${skipWarnings === MAX_SKIP_WARNINGS ? " Further skipped records are only counted." : ""}`);
+              }
+              continue;
+            }
+            fatal = new ConfigError(
+              `Stream '${sp.label}', input line ${line.lineNumber}: Convex would refuse this record: ${reason}. Every record before it was committed and its checkpoints saved. Fix the record in the source, or set "invalid_records" to "skip" in the destination settings to skip such records with a warning.`,
+              { stream: { name: sp.name, namespace: sp.namespace } },
+            );
+            break;
+          }
+          counter.accepted(sp.name, sp.namespace);
+          pipeline.noteRecord(sp.table);
+          c.firstRecordAt ??= now();
+          for (const b of batcher.add(target, part, partBytes, line.lineNumber, now())) pipeline.submit(b);
+          while (batcher.bufferedBytes > bufferCap) {
+            const b = batcher.sealLargest();
+            if (b === undefined) break;
+            pipeline.submit(b);
+          }
+          await pipeline.waitForCapacity();
+        } else if (type === "STATE") {
+          if (!isObject(msg.state)) {
+            throw new InputError(`line ${line.lineNumber}: the STATE message has no "state" object.`);
+          }
+          pipeline.pushState(withDestinationStats(line.text, counter.take(msg.state)));
+        } else if (type === "TRACE") {
+          noteTrace(msg, plan.streams, summary);
+        } else if (typeof type !== "string") {
+          throw new InputError(`line ${line.lineNumber}: the message has no "type" (expected RECORD, STATE or TRACE).`);
+        } else if (!warnedTypes.has(type)) {
+          warnedTypes.add(type);
+          if (KNOWN_IGNORED.has(type)) await logger.debug(`Ignoring ${type} messages on the input.`);
+          else await logger.warn(`Ignoring messages of unknown type "${type.slice(0, 50)}" on the input (first on line ${line.lineNumber}).`);
+        }
+      }
+    } catch (err) {
+      fatal = err;
+    }
+
+    if (signal.aborted) void lines.return?.()?.catch(() => undefined);
+    // Commit what came before the stop, unless the connector is being stopped.
+    stopping = true;
+    clearInterval(timer);
+    if (signal.aborted) pipeline.stop();
+    else if (pipeline.failure === undefined) for (const b of batcher.sealAll()) pipeline.submit(b);
+    await pipeline.idle();
+
+    const failure = pipeline.failure;
+    const outcome = signal.aborted ? "stopped" : failure !== undefined || fatal !== undefined ? "failed" : "finished";
+    const notWritten = pipeline.pendingStates;
+    let text = summary.format(now(), outcome);
+    if (notWritten > 0) text += `\n  ${notWritten} checkpoint(s) were not saved because the records before them were not all committed.`;
+    await logger.info(text);
+    if (failure !== undefined) throw failure.error;
+    if (fatal !== undefined) throw fatal;
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+function parseLine(line: InputLine): Json {
+  let msg: unknown;
+  try {
+    msg = parseExact(line.text);
+  } catch (err) {
+    const why = line.unterminated
+      ? "the input ended in the middle of a message (the last line is cut off and is not complete JSON)"
+      : `it is not valid JSON (${(err as Error).message})`;
+    throw new InputError(`line ${line.lineNumber}: ${why}. Each input line must be one Airbyte message.`);
+  }
+  if (!isObject(msg)) {
+    throw new InputError(`line ${line.lineNumber}: expected a JSON object (an Airbyte message), got ${Array.isArray(msg) ? "an array" : msg === null ? "null" : `a ${typeof msg}`}.`);
+  }
+  return msg;
+}
+
+/** Records the platform's STREAM_STATUS COMPLETE for the summary. */
+function noteTrace(msg: Json, streams: Map<string, StreamPlan>, summary: SyncSummary): void {
+  const trace = msg.trace;
+  if (!isObject(trace) || trace.type !== "STREAM_STATUS" || !isObject(trace.stream_status)) return;
+  const status = trace.stream_status;
+  const d = status.stream_descriptor;
+  if (!isObject(d) || typeof d.name !== "string") return;
+  const sp = streams.get(streamKey(d.name, typeof d.namespace === "string" ? d.namespace : undefined));
+  if (sp !== undefined && status.status === "COMPLETE") summary.stream(sp.table, sp.label).complete = true;
+}

@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { type Batch, Batcher, type BatchTarget, batchHeader, messagePart } from "../src/batcher.js";
+
+function target(table: string, pk: string[][] | null = null): BatchTarget {
+  const header = batchHeader(table, pk, '{"type":"object"}');
+  return { table, header, headerBytes: Buffer.byteLength(header) };
+}
+
+function part(table: string, data: unknown): [string, number] {
+  const p = messagePart(table, JSON.stringify(data));
+  return [p, Buffer.byteLength(p)];
+}
+
+function check(batch: Batch, limitBytes: number): void {
+  expect(Buffer.byteLength(batch.body)).toBe(batch.bytes);
+  expect(batch.bytes).toBeLessThanOrEqual(limitBytes);
+  const body = JSON.parse(batch.body) as { tables: Record<string, unknown>; messages: unknown[] };
+  expect(Object.keys(body.tables)).toEqual([batch.table]);
+  expect(body.messages.length).toBe(batch.records);
+  expect(batch.records).toBeGreaterThan(0);
+}
+
+describe("Batcher", () => {
+  it("seals by record count", () => {
+    const b = new Batcher({ maxRecords: 3, maxBytes: 1 << 20 });
+    const t = target("t");
+    const sealed: Batch[] = [];
+    for (let i = 0; i < 7; i++) sealed.push(...b.add(t, ...part("t", { i }), i + 1, 0));
+    sealed.push(...b.sealAll());
+    expect(sealed.map((s) => s.records)).toEqual([3, 3, 1]);
+    for (const s of sealed) check(s, 1 << 20);
+    expect(sealed.flatMap((s) => (JSON.parse(s.body) as { messages: { data: { i: number } }[] }).messages.map((m) => m.data.i))).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(b.bufferedBytes).toBe(0);
+  });
+
+  it("seals by bytes, never over the limit, and never empty", () => {
+    const limit = 10_000;
+    const b = new Batcher({ maxRecords: 1_000_000, maxBytes: limit });
+    const t = target("t");
+    const sealed: Batch[] = [];
+    for (let i = 0; i < 200; i++) sealed.push(...b.add(t, ...part("t", { s: "x".repeat((i * 37) % 900) }), i + 1, 0));
+    sealed.push(...b.sealAll());
+    expect(sealed.reduce((n, s) => n + s.records, 0)).toBe(200);
+    for (const s of sealed) check(s, limit);
+    expect(b.sealAll()).toEqual([]);
+  });
+
+  it("sends a record larger than the batch limit alone", () => {
+    const b = new Batcher({ maxRecords: 100, maxBytes: 1000 });
+    const t = target("t");
+    const out = [...b.add(t, ...part("t", { a: 1 }), 1, 0), ...b.add(t, ...part("t", { s: "y".repeat(5000) }), 2, 0), ...b.add(t, ...part("t", { a: 2 }), 3, 0), ...b.sealAll()];
+    expect(out.map((s) => s.records)).toEqual([1, 1, 1]);
+    expect(out.map((s) => s.firstLine)).toEqual([1, 2, 3]);
+  });
+
+  it("keeps tables apart and seals by age and by size", () => {
+    const b = new Batcher({ maxRecords: 100, maxBytes: 1 << 20 });
+    b.add(target("a"), ...part("a", { x: 1 }), 1, 100);
+    b.add(target("b"), ...part("b", { x: "long".repeat(50) }), 2, 200);
+    expect(b.sealOpenedBefore(150).map((s) => s.table)).toEqual(["a"]);
+    b.add(target("a"), ...part("a", { x: 1 }), 3, 300);
+    expect(b.sealLargest()?.table).toBe("b");
+    expect(b.sealAll().map((s) => s.table)).toEqual(["a"]);
+    expect(b.isEmpty).toBe(true);
+  });
+});
