@@ -3,7 +3,6 @@
  * writer waits for 'drain' so memory stays bounded. Everything except record data is passed
  * through the secret masker.
  */
-import { once } from "node:events";
 import type { Writable } from "node:stream";
 import { stringifyExact } from "../json/exact-json.js";
 import type {
@@ -18,6 +17,19 @@ import { TransientError } from "./errors.js";
 import { SecretMasker } from "./secrets.js";
 
 const CHUNK_BYTES = 64 * 1024;
+
+/** Waits for 'drain' (or 'close'), removing both listeners afterwards so none accumulate. */
+function drainOrClose(out: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      out.off("drain", done);
+      out.off("close", done);
+      resolve();
+    };
+    out.on("drain", done);
+    out.on("close", done);
+  });
+}
 
 export class MessageWriter {
   readonly masker: SecretMasker;
@@ -82,9 +94,7 @@ export class MessageWriter {
     const data = this.chunk;
     this.chunk = "";
     if (this.broken) throw new TransientError("The output pipe closed before the connector finished.", { internal: this.broken.message });
-    if (!this.out.write(data)) {
-      await Promise.race([once(this.out, "drain"), once(this.out, "close")]);
-    }
+    if (!this.out.write(data)) await drainOrClose(this.out);
   }
 
   /** Writes synchronously what is buffered; used on the way out of the process. */
