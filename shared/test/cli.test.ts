@@ -142,4 +142,16 @@ describe("runConnector", () => {
     expect(code).toBe(143);
     expect(traceError(parseOutput(text))).toMatchObject({ failure_type: "transient_error" });
   });
+
+  it("warns that NODE_TLS_REJECT_UNAUTHORIZED=0 is ignored", async () => {
+    const before = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
+    try {
+      const { messages } = await run(source(), ["check", "--config", goodConfig]);
+      expect(messages.find((m) => m.type === "LOG")).toMatchObject({ log: { level: "WARN", message: expect.stringMatching(/NODE_TLS_REJECT_UNAUTHORIZED=0 .*ignored/) } });
+    } finally {
+      if (before === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+      else process.env.NODE_TLS_REJECT_UNAUTHORIZED = before;
+    }
+  });
 });

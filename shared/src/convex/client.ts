@@ -10,6 +10,7 @@ import { VERSION } from "../version.js";
 import { apiErrorFromResponse, ConvexMalformedResponseError, ConvexUnexpectedResponseError } from "./errors.js";
 import { DEFAULT_TIMEOUTS, type HttpMethod, HttpTransport, type Timeouts } from "./http.js";
 import { createRedactor, type Redactor } from "./redact.js";
+import { retryFromEnv, timeoutsFromEnv } from "./env.js";
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryCallback, type RetryPolicy, withRetry } from "./retry.js";
 import type {
   CallOptions,
@@ -113,7 +114,7 @@ export class ConvexClient {
     }
     this.host = new URL(this.deploymentUrl).host;
     const product = options.userAgentProduct ?? (options.kind === "source" ? "source-convex" : "destination-convex");
-    const timeouts: Timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    const timeouts: Timeouts = { ...DEFAULT_TIMEOUTS, ...timeoutsFromEnv(), ...options.timeouts };
     this.transport = new HttpTransport({
       baseUrl: this.deploymentUrl,
       headers: {
@@ -127,7 +128,7 @@ export class ConvexClient {
       dispatcher: options.dispatcher,
       maxConnections: options.maxConnections,
     });
-    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...retryFromEnv(), ...options.retry };
     this.onRetry = options.onRetry;
     this.signal = options.signal;
     this.exportMethod = options.exportMethod ?? "GET";

@@ -1,4 +1,5 @@
 export * from "./client.js";
+export * from "./env.js";
 export * from "./errors.js";
 export * from "./http.js";
 export * from "./redact.js";

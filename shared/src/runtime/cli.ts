@@ -114,6 +114,10 @@ export async function runConnector<C>(def: ConnectorDefinition<C>, argv: string[
       await output.write({ type: "SPEC", spec });
       return 0;
     }
+    if (process.env.NODE_TLS_REJECT_UNAUTHORIZED === "0") {
+      // The Convex client always verifies certificates; say so rather than ignore the setting silently.
+      await logger.warn("NODE_TLS_REJECT_UNAUTHORIZED=0 is set in the environment; it is ignored: the connector always verifies TLS certificates. For a private CA, set NODE_EXTRA_CA_CERTS to its certificate file instead.");
+    }
     const rawConfig = await readJsonFile(args.config as string, "--config");
     masker.add(collectSecrets(spec.connectionSpecification, rawConfig));
     let config: C;
