@@ -72,7 +72,7 @@ async function tlsStaticCase(ctx: CaseContext): Promise<void> {
       if (statSync(p).isDirectory()) walk(p);
       else if (/\.(ts|js)$/.test(f) && !f.endsWith(".d.ts")) {
         const text = readFileSync(p, "utf8");
-        if (/NODE_TLS_REJECT_UNAUTHORIZED\s*=(?!=)|\[["']NODE_TLS_REJECT_UNAUTHORIZED["']\]\s*=(?!=)/.test(text) || /rejectUnauthorized\s*:\s*false/.test(text)) hits.push(p.slice(ROOT.length + 1));
+        if (/\.NODE_TLS_REJECT_UNAUTHORIZED\s*=(?!=)|\[["']NODE_TLS_REJECT_UNAUTHORIZED["']\]\s*=(?!=)/.test(text) || /rejectUnauthorized\s*:\s*false/.test(text)) hits.push(p.slice(ROOT.length + 1));
       }
     }
   };
