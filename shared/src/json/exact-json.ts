@@ -63,34 +63,27 @@ export type KnownInt64s = ReadonlyMap<string, readonly bigint[]>;
  */
 export function parseExactWith(text: string, place: (root: unknown, exact: KnownInt64s) => boolean): unknown {
   const exact = new Map<string, bigint[]>();
-  const runs = /\d{16,}/g;
-  for (let m = runs.exec(text); m !== null; m = runs.exec(text)) {
-    const after = text.charCodeAt(m.index + m[0].length);
-    if (!couldBeBareInteger(text.charCodeAt(m.index - 1), after)) continue;
-    const key = knownMemberBefore(text, m.index);
-    if (key === undefined || (after !== 44 /* , */ && after !== 125 /* } */)) {
-      return parseExact(text);
-    }
-    const negative = text.charCodeAt(m.index - 1) === 45;
-    const digits = negative ? `-${m[0]}` : m[0];
-    if (!isUnsafeInteger(digits)) continue;
+  // Candidates: a run of 16+ digits right after `:`, `[` or `,` (and optional blanks and a minus)
+  // and right before `,`, `}` or `]`: the only places a bare integer token can stand. Anchoring on
+  // the neighbours keeps this scan at a fraction of the native parse (a bare \d{16,} scan is not).
+  const candidates = /[:[,]\s*(-?\d{16,})(?=\s*[,}\]])/g;
+  for (let m = candidates.exec(text); m !== null; m = candidates.exec(text)) {
+    const token = m[1] as string;
+    const end = m.index + m[0].length;
+    // 17+ digits are always beyond 2^53; only 16-digit tokens need the numeric check.
+    if (token.length - (token.charCodeAt(0) === 45 ? 1 : 0) === 16 && !isUnsafeInteger(token)) continue;
+    const key = knownMemberBefore(text, end - token.length);
+    const after = text.charCodeAt(end);
+    // Anything but a compact known member (possibly inside a string, possibly a real unknown
+    // integer) takes the general, string-aware path.
+    if (key === undefined || (after !== 44 /* , */ && after !== 125 /* } */)) return parseExact(text);
     const list = exact.get(key);
-    if (list === undefined) exact.set(key, [BigInt(digits)]);
-    else list.push(BigInt(digits));
+    if (list === undefined) exact.set(key, [BigInt(token)]);
+    else list.push(BigInt(token));
   }
   const root = parseNative(text);
   if (exact.size === 0 || place(root, exact)) return root;
   return parseExact(text);
-}
-
-/**
- * Whether a digit run with these neighbours can be a whole bare integer token. A run touching a
- * letter, a quote or a dot is part of a string or a float, which the native parse keeps exact.
- */
-function couldBeBareInteger(before: number, after: number): boolean {
-  const beforeOk = before === 58 || before === 91 || before === 44 || before === 45 || before <= 32; // : [ , - ws
-  const afterOk = after === 44 || after === 125 || after === 93 || after <= 32 || Number.isNaN(after); // , } ] ws end
-  return beforeOk && afterOk;
 }
 
 const KNOWN_KEYS = ["_ts", "snapshot", "cursor", "delta_cursor", "_ab_cdc_lsn"];
