@@ -1,0 +1,42 @@
+/** The shapes of bench/results.json. */
+
+export type RunName = "source" | "destination" | "pipeline";
+
+export interface RunResult {
+  name: RunName;
+  docs: number;
+  latencyMs: number;
+  seconds: number;
+  docsPerSec: number;
+  mbPerSec: number;
+  /** Highest peak RSS of the connector process over the repetitions (pipeline: of either connector). */
+  peakRssMb: number;
+  cpuSeconds: number;
+  baselineDocsPerSec: number | null;
+  ratio: number | null;
+  baseline: { seconds: number; docsPerSec: number; mbPerSec: number; peakRssMb: number; cpuSeconds: number } | null;
+  /** Pipeline only: the two connectors' peak RSS. */
+  sourcePeakRssMb?: number;
+  destinationPeakRssMb?: number;
+  reps: number;
+  /** Every repetition's wall seconds (connector, then baseline). */
+  samples: { seconds: number[]; baselineSeconds: number[] };
+  error?: string;
+}
+
+export interface Goal {
+  goal: string;
+  met: boolean | null;
+  detail: string;
+}
+
+export interface BenchResults {
+  node: string;
+  cpus: number;
+  cpuModel: string;
+  date: string;
+  gnuTime: boolean;
+  settings: { sizes: number[]; latencies: number[]; reps: number; warmup: boolean };
+  runs: RunResult[];
+  goals: Goal[];
+}

@@ -1,0 +1,79 @@
+/**
+ * Runs the bench end to end at a tiny size (one repetition, no warm-up), so that the harness cannot
+ * rot. Nothing here asserts on time: only on the shape of the results and the document counts.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { median } from "../lib/stats.js";
+import type { BenchResults } from "../lib/types.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const DOCS = 300;
+let out: string;
+let results: BenchResults;
+
+describe("npm run bench (tiny)", () => {
+  beforeAll(() => {
+    out = mkdtempSync(join(tmpdir(), "bench-test-"));
+    execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "bench/tsconfig.json")], { cwd: root });
+    execFileSync(
+      process.execPath,
+      [join(root, "bench/dist/run.js"), "--sizes", String(DOCS), "--latencies", "0", "--reps", "1", "--no-warmup", "--out", out],
+      { cwd: root, stdio: ["ignore", "pipe", "pipe"], timeout: 90_000 },
+    );
+    results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as BenchResults;
+  }, 120_000);
+
+  afterAll(() => {
+    if (out !== undefined) rmSync(out, { recursive: true, force: true });
+  });
+
+  it("writes results.json with one run per connector and the pipeline", () => {
+    expect(typeof results.node).toBe("string");
+    expect(results.cpus).toBeGreaterThan(0);
+    expect(Number.isNaN(Date.parse(results.date))).toBe(false);
+    expect(results.runs.map((r) => r.name).sort()).toEqual(["destination", "pipeline", "source"]);
+    for (const r of results.runs) {
+      expect(r.error).toBeUndefined();
+      expect(r.docs).toBe(DOCS);
+      expect(r.latencyMs).toBe(0);
+      for (const v of [r.seconds, r.docsPerSec, r.mbPerSec, r.peakRssMb, r.cpuSeconds]) expect(v).toBeGreaterThan(0);
+      expect(r.docsPerSec).toBeCloseTo(DOCS / r.seconds, -1);
+      if (r.name === "pipeline") {
+        expect(r.baselineDocsPerSec).toBeNull();
+        expect(r.ratio).toBeNull();
+      } else {
+        expect(r.baselineDocsPerSec).toBeGreaterThan(0);
+        expect(r.ratio).toBeCloseTo(r.docsPerSec / (r.baselineDocsPerSec as number), 1);
+      }
+    }
+  });
+
+  it("lists every goal as met, not met or not measured", () => {
+    expect(results.goals.length).toBeGreaterThanOrEqual(9);
+    for (const g of results.goals) {
+      expect(typeof g.goal).toBe("string");
+      expect([true, false, null]).toContain(g.met);
+    }
+  });
+
+  it("writes the markdown table and the SVG chart", () => {
+    const md = readFileSync(join(out, "benchmarks.md"), "utf8");
+    expect(md).toContain("| run | documents |");
+    expect(md.match(/^\| (source|destination|pipeline) \| 300 \|/gm)).toHaveLength(3);
+    const svg = readFileSync(join(out, "benchmarks.svg"), "utf8");
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
+    expect(svg).toContain("<polyline");
+    expect(existsSync(join(out, "profiles"))).toBe(false);
+  });
+
+  it("takes the median", () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 2, 3])).toBe(2.5);
+  });
+});
