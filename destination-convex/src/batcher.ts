@@ -1,30 +1,45 @@
 /**
  * Per-table batching by record count and by serialized bytes. A batch holds the records of one
- * table only, so that batches of different tables can be in flight together while each table's
- * batches are sent one after another, in input order.
+ * table only, and says which other batches of its table may be in flight alongside it (see
+ * `Batch.keys` and the pipeline).
  *
- * Records arrive already serialized as import messages; a sealed batch is the complete request
- * body, built once, so its size is known exactly before it is sent.
+ * Records arrive as their data's JSON text and are written once, as UTF-8, into the batch's
+ * buffer; a sealed batch is the complete request body, so its size is known exactly before it is
+ * sent.
  */
 
 /** One table's request prefix: the `tables` metadata, computed once per table. */
 export interface BatchTarget {
   /** The table name as sent (`<namespace>_<stream>` or `<stream>`). */
   table: string;
-  /** `{"tables":{…},"messages":[` for this table. */
-  header: string;
+  /** `{"tables":{…},"messages":[` for this table, UTF-8. */
+  header: Buffer;
   headerBytes: number;
+  /** `{"tableName":…,"data":` for this table, UTF-8. */
+  messagePrefix: Buffer;
+  /**
+   * Dedup streams: batches carry their records' primary-key texts, so that batches with disjoint
+   * keys may be in flight together. Otherwise (appends) a batch may overlap any other.
+   */
+  keyed: boolean;
 }
 
 export interface Batch {
   table: string;
-  body: string;
+  /** The complete request body (UTF-8 JSON). */
+  body: Uint8Array;
   records: number;
-  /** Exact UTF-8 size of `body`. */
+  /** Exact size of `body`. */
   bytes: number;
   /** Input line numbers of the first and last record, for messages. */
   firstLine: number;
   lastLine: number;
+  /**
+   * What may be in flight alongside this batch for the same table: when present, any batches
+   * whose keys are disjoint from these (`[]` for appends: any batch); when absent, nothing (the
+   * batch waits until its table has no request in flight, and later ones wait for it).
+   */
+  keys?: readonly string[];
 }
 
 export interface BatchLimits {
@@ -32,26 +47,50 @@ export interface BatchLimits {
   maxBytes: number;
 }
 
-const FOOTER = "]}";
+const FOOTER = Buffer.from("]}");
+const COMMA = 44;
+const CLOSE_BRACE = 125;
+/** A new batch's buffer starts at this size (or the limit, if smaller) and doubles as it fills. */
+const INITIAL_CAPACITY = 256 * 1024;
 
 export function batchHeader(table: string, primaryKey: string[][] | null, jsonSchemaText: string): string {
   return `{"tables":{${JSON.stringify(table)}:{"primaryKey":${JSON.stringify(primaryKey)},"jsonSchema":${jsonSchemaText}}},"messages":[`;
 }
 
-/** One record as an import message; `dataText` is the record's data serialized. */
-export function messagePart(table: string, dataText: string): string {
-  return `{"tableName":${JSON.stringify(table)},"data":${dataText}}`;
+export function batchTarget(table: string, primaryKey: string[][] | null, jsonSchemaText: string): BatchTarget {
+  const header = Buffer.from(batchHeader(table, primaryKey, jsonSchemaText));
+  return {
+    table,
+    header,
+    headerBytes: header.length,
+    messagePrefix: Buffer.from(`{"tableName":${JSON.stringify(table)},"data":`),
+    keyed: primaryKey !== null,
+  };
+}
+
+/** The size of one record's import message, given the UTF-8 size of its data text. */
+export function messageBytes(target: BatchTarget, dataBytes: number): number {
+  return target.messagePrefix.length + dataBytes + 1;
 }
 
 interface OpenBatch {
   target: BatchTarget;
-  parts: string[];
+  buf: Buffer;
+  /** Bytes written to `buf`. */
   bytes: number;
+  records: number;
+  /** Primary-key texts, or undefined once a record's key could not be vouched for. */
+  keys: string[] | undefined;
   firstLine: number;
   lastLine: number;
   openedAt: number;
 }
 
+/**
+ * Each open batch is one growing buffer holding the request body as UTF-8: a record's message is
+ * written into it once, and sealing only appends the closing brackets. Memory is the bytes that
+ * will be sent, whatever the string representation of the input.
+ */
 export class Batcher {
   private readonly open = new Map<string, OpenBatch>();
   private buffered = 0;
@@ -67,34 +106,57 @@ export class Batcher {
     return this.open.size === 0;
   }
 
-  /** The size a batch of just this one part would have; callers refuse records that cannot fit any request. */
+  /** The size a batch of just this one message would have; callers refuse records that cannot fit any request. */
   static singleBatchBytes(target: BatchTarget, partBytes: number): number {
     return target.headerBytes + partBytes + FOOTER.length;
   }
 
   /**
-   * Adds one record and returns the batches this sealed: the table's previous batch when the
-   * record would not fit in it, and the new one when it reached the record limit.
+   * Adds one record, given its data as JSON text of `dataBytes` UTF-8 bytes, and returns the
+   * batches this sealed: the table's previous batch when the record would not fit in it, and the
+   * new one when it reached the record limit. `key` is the record's primary-key text for keyed
+   * targets (null: cannot be vouched for).
    */
-  add(target: BatchTarget, part: string, partBytes: number, lineNumber: number, now: number): Batch[] {
+  add(target: BatchTarget, dataText: string, dataBytes: number, lineNumber: number, now: number, key?: string | null): Batch[] {
     const sealed: Batch[] = [];
+    const partBytes = messageBytes(target, dataBytes);
     let batch = this.open.get(target.table);
     if (batch !== undefined && batch.bytes + 1 + partBytes + FOOTER.length > this.limits.maxBytes) {
       sealed.push(this.seal(batch));
       batch = undefined;
     }
     if (batch === undefined) {
-      batch = { target, parts: [], bytes: target.headerBytes, firstLine: lineNumber, lastLine: lineNumber, openedAt: now };
+      const capacity = Math.max(Math.min(INITIAL_CAPACITY, this.limits.maxBytes), target.headerBytes + partBytes + FOOTER.length);
+      batch = {
+        target,
+        buf: Buffer.allocUnsafeSlow(capacity),
+        bytes: 0,
+        records: 0,
+        keys: target.keyed ? [] : undefined,
+        firstLine: lineNumber,
+        lastLine: lineNumber,
+        openedAt: now,
+      };
+      batch.bytes = target.header.copy(batch.buf, 0);
       this.open.set(target.table, batch);
     } else {
-      batch.bytes += 1; // the comma
+      this.reserve(batch, 1 + partBytes + FOOTER.length);
+      batch.buf[batch.bytes++] = COMMA;
       this.buffered += 1;
     }
-    batch.parts.push(part);
-    batch.bytes += partBytes;
+    const buf = batch.buf;
+    let at = batch.bytes + target.messagePrefix.copy(buf, batch.bytes);
+    at += buf.write(dataText, at, "utf8");
+    buf[at++] = CLOSE_BRACE;
+    batch.bytes = at;
+    batch.records++;
     batch.lastLine = lineNumber;
     this.buffered += partBytes;
-    if (batch.parts.length >= this.limits.maxRecords) sealed.push(this.seal(batch));
+    if (target.keyed && batch.keys !== undefined) {
+      if (typeof key === "string") batch.keys.push(key);
+      else batch.keys = undefined;
+    }
+    if (batch.records >= this.limits.maxRecords) sealed.push(this.seal(batch));
     return sealed;
   }
 
@@ -115,18 +177,32 @@ export class Batcher {
     return largest === undefined ? undefined : this.seal(largest);
   }
 
+  /** Makes room for `more` bytes, doubling the buffer but never past what the limit can need. */
+  private reserve(batch: OpenBatch, more: number): void {
+    const needed = batch.bytes + more;
+    if (needed <= batch.buf.length) return;
+    const capacity = Math.max(needed, Math.min(batch.buf.length * 2, this.limits.maxBytes));
+    const next = Buffer.allocUnsafeSlow(capacity);
+    batch.buf.copy(next, 0, 0, batch.bytes);
+    batch.buf = next;
+  }
+
   private seal(batch: OpenBatch): Batch {
     this.open.delete(batch.target.table);
-    const payload = batch.bytes - batch.target.headerBytes;
-    this.buffered -= payload;
-    const body = batch.target.header + batch.parts.join(",") + FOOTER;
-    return {
+    this.buffered -= batch.bytes - batch.target.headerBytes;
+    this.reserve(batch, FOOTER.length);
+    const bytes = batch.bytes + FOOTER.copy(batch.buf, batch.bytes);
+    const out: Batch = {
       table: batch.target.table,
-      body,
-      records: batch.parts.length,
-      bytes: batch.bytes + FOOTER.length,
+      body: batch.buf.subarray(0, bytes),
+      records: batch.records,
+      bytes,
       firstLine: batch.firstLine,
       lastLine: batch.lastLine,
     };
+    if (batch.target.keyed) {
+      if (batch.keys !== undefined) out.keys = batch.keys;
+    } else out.keys = [];
+    return out;
   }
 }

@@ -1,15 +1,21 @@
 /**
- * Sends sealed batches with bounded concurrency while keeping each table's batches in input
- * order, and releases STATE messages only once every record that came before them is committed.
+ * Sends sealed batches with bounded concurrency, never letting a later write of a key overtake an
+ * earlier one, and releases STATE messages only once every record that came before them is
+ * committed.
  *
- * - One promise chain per table: a table's next batch starts only after its previous one
- *   committed, so a later update or delete of a key can never overtake an earlier write.
- * - A semaphore bounds the requests in flight across tables.
+ * - Batches start in the order they were sealed, per table. A table's next batch may start while
+ *   earlier ones of the same table are in flight when their writes cannot interact: appends (the
+ *   final set of rows does not depend on the order of inserts), and dedup batches whose
+ *   primary-key sets are disjoint from every in-flight batch of the table. A batch that shares a
+ *   key with one in flight, or whose keys are unknown, waits; the table's later batches wait
+ *   behind it. So an update or delete of a key never lands before an earlier write of that key.
+ * - At most `maxInFlight` requests run at once, across tables.
  * - `sealed` counts batches handed over but not settled; the reader waits on `waitForCapacity`
- *   before reading more input, which bounds memory to the batches in flight whatever the input.
+ *   before reading more input, which bounds memory to the batches handed over whatever the input.
  * - A state's barrier is, for every table with uncommitted records when the state arrived, the
- *   number of records appended to that table so far. Tables commit in order, so the state can
- *   go out when each table's committed count reaches its barrier. States leave in arrival order.
+ *   number of records appended to that table so far. Batches of a table may commit out of order,
+ *   so a table's committed count is that of its longest fully committed prefix of batches; the
+ *   state goes out when each table's count reaches its barrier. States leave in arrival order.
  * - After the first failure nothing more is sent; states whose barriers were met still go out,
  *   none beyond.
  */
@@ -29,21 +35,47 @@ interface PendingState {
   barrier: [table: string, count: number][];
 }
 
+interface Queued {
+  batch: Batch;
+  /** Position among the table's batches, from 0. */
+  seq: number;
+}
+
+interface TableState {
+  /** Records noted (in open or sealed batches). */
+  appended: number;
+  /** Records in the longest prefix of the table's batches that is fully committed. */
+  committed: number;
+  /** Sequence number of the next batch handed over. */
+  nextSeq: number;
+  /** Sequence number of the first batch not yet committed. */
+  nextToCommit: number;
+  /** Committed batches beyond the prefix: seq → records. */
+  committedAhead: Map<number, number>;
+  inFlight: number;
+  /** A batch without keys is in flight: nothing else of this table may start. */
+  exclusive: boolean;
+  /** Primary-key texts of the batches in flight, with how many in-flight batches hold each. */
+  keysInFlight: Map<string, number>;
+}
+
 export class Pipeline {
-  private readonly appended = new Map<string, number>();
-  private readonly committed = new Map<string, number>();
-  private readonly chains = new Map<string, Promise<void>>();
+  private readonly tables = new Map<string, TableState>();
   private readonly states: PendingState[] = [];
+  /** Sealed batches not yet started, in the order they were handed over. */
+  private readonly queue: Queued[] = [];
   private sealed = 0;
   private running = 0;
-  private readonly slotWaiters: (() => void)[] = [];
   private readonly capacityWaiters: (() => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
   private emitting: Promise<void> = Promise.resolve();
   private failed: { error: unknown } | undefined;
   private stopped = false;
   private outputBroken = false;
   /** States written to stdout. */
   emittedStates = 0;
+  /** The most requests seen in flight at once (for tests). */
+  peakInFlight = 0;
 
   constructor(private readonly options: PipelineOptions) {}
 
@@ -54,20 +86,25 @@ export class Pipeline {
 
   /** Counts a record that will be sent to `table` (it is in an open or sealed batch). */
   noteRecord(table: string): void {
-    this.appended.set(table, (this.appended.get(table) ?? 0) + 1);
+    this.table(table).appended++;
   }
 
-  /** Hands over a sealed batch. Synchronous, so batches join their table's chain in seal order. */
+  /** Hands over a sealed batch. Synchronous, so a table's batches keep their seal order. */
   submit(batch: Batch): void {
     this.sealed++;
-    const previous = this.chains.get(batch.table) ?? Promise.resolve();
-    const next = previous.then(() => this.run(batch));
-    this.chains.set(batch.table, next);
+    const t = this.table(batch.table);
+    this.queue.push({ batch, seq: t.nextSeq++ });
+    this.pump();
+  }
+
+  /** True when the reader may go on without waiting (see `waitForCapacity`). */
+  get hasCapacity(): boolean {
+    return this.sealed < this.options.maxInFlight || this.failed !== undefined;
   }
 
   /** Resolves when fewer than `maxInFlight` batches are sealed and unsettled (or on failure). */
   async waitForCapacity(): Promise<void> {
-    while (this.sealed >= this.options.maxInFlight && this.failed === undefined) {
+    while (!this.hasCapacity) {
       await new Promise<void>((resolve) => this.capacityWaiters.push(resolve));
     }
   }
@@ -78,8 +115,8 @@ export class Pipeline {
    */
   pushState(line: string): void {
     const barrier: [string, number][] = [];
-    for (const [table, count] of this.appended) {
-      if ((this.committed.get(table) ?? 0) < count) barrier.push([table, count]);
+    for (const [table, t] of this.tables) {
+      if (t.committed < t.appended) barrier.push([table, t.appended]);
     }
     this.states.push({ line, barrier });
     this.drainStates();
@@ -93,38 +130,129 @@ export class Pipeline {
   /** Stops starting batches (SIGTERM): what is in flight settles, nothing new is sent, no state is written. */
   stop(): void {
     this.stopped = true;
+    this.pump();
   }
 
   /** Waits until every submitted batch settled and every releasable state was written. */
   async idle(): Promise<void> {
-    let seen: Promise<void>[] = [];
-    for (;;) {
-      const now = [...this.chains.values()];
-      if (now.length === seen.length && now.every((c, i) => c === seen[i])) break;
-      seen = now;
-      await Promise.all(now);
+    while (this.sealed > 0) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
     await this.emitting;
   }
 
-  private async run(batch: Batch): Promise<void> {
-    try {
-      if (this.failed !== undefined || this.stopped) return;
-      await this.acquireSlot();
-      try {
-        if (this.failed !== undefined || this.stopped) return;
-        await this.options.send(batch);
-        this.committed.set(batch.table, (this.committed.get(batch.table) ?? 0) + batch.records);
-        this.drainStates();
-      } finally {
-        this.releaseSlot();
-      }
-    } catch (error) {
-      this.fail(error);
-    } finally {
-      this.sealed--;
-      this.capacityWaiters.shift()?.();
+  private table(name: string): TableState {
+    let t = this.tables.get(name);
+    if (t === undefined) {
+      t = {
+        appended: 0,
+        committed: 0,
+        nextSeq: 0,
+        nextToCommit: 0,
+        committedAhead: new Map(),
+        inFlight: 0,
+        exclusive: false,
+        keysInFlight: new Map(),
+      };
+      this.tables.set(name, t);
     }
+    return t;
+  }
+
+  /** Starts every queued batch that may start now; drops them all after a failure or a stop. */
+  private pump(): void {
+    if (this.failed !== undefined || this.stopped) {
+      const dropped = this.queue.splice(0).length;
+      for (let i = 0; i < dropped; i++) this.settled();
+      return;
+    }
+    // A table whose first queued batch cannot start yet blocks its later batches.
+    const blocked = new Set<string>();
+    for (let i = 0; i < this.queue.length && this.running < this.options.maxInFlight; ) {
+      const q = this.queue[i] as Queued;
+      const name = q.batch.table;
+      const t = this.table(name);
+      if (blocked.has(name) || !this.mayStart(t, q.batch)) {
+        blocked.add(name);
+        i++;
+        continue;
+      }
+      this.queue.splice(i, 1);
+      this.start(t, q);
+    }
+  }
+
+  private mayStart(t: TableState, batch: Batch): boolean {
+    if (t.inFlight === 0) return true;
+    if (t.exclusive || batch.keys === undefined) return false;
+    if (t.keysInFlight.size === 0) return true;
+    for (const key of batch.keys) if (t.keysInFlight.has(key)) return false;
+    return true;
+  }
+
+  private start(t: TableState, q: Queued): void {
+    const { batch } = q;
+    this.running++;
+    if (this.running > this.peakInFlight) this.peakInFlight = this.running;
+    t.inFlight++;
+    if (batch.keys === undefined) t.exclusive = true;
+    else for (const key of batch.keys) t.keysInFlight.set(key, (t.keysInFlight.get(key) ?? 0) + 1);
+    let sending: Promise<void>;
+    try {
+      sending = this.options.send(batch);
+    } catch (error) {
+      sending = Promise.reject(error);
+    }
+    sending.then(
+      () => {
+        this.finish(t, batch);
+        this.commit(t, q);
+        this.drainStates();
+        this.settled();
+        this.pump();
+      },
+      (error: unknown) => {
+        this.finish(t, batch);
+        this.fail(error);
+        this.settled();
+        this.pump();
+      },
+    );
+  }
+
+  /** Releases what an in-flight batch held. */
+  private finish(t: TableState, batch: Batch): void {
+    this.running--;
+    t.inFlight--;
+    if (batch.keys === undefined) t.exclusive = false;
+    else {
+      for (const key of batch.keys) {
+        const n = t.keysInFlight.get(key) ?? 0;
+        if (n <= 1) t.keysInFlight.delete(key);
+        else t.keysInFlight.set(key, n - 1);
+      }
+    }
+  }
+
+  private commit(t: TableState, q: Queued): void {
+    if (q.seq !== t.nextToCommit) {
+      t.committedAhead.set(q.seq, q.batch.records);
+      return;
+    }
+    t.committed += q.batch.records;
+    t.nextToCommit++;
+    for (let ahead = t.committedAhead.get(t.nextToCommit); ahead !== undefined; ahead = t.committedAhead.get(t.nextToCommit)) {
+      t.committedAhead.delete(t.nextToCommit);
+      t.committed += ahead;
+      t.nextToCommit++;
+    }
+  }
+
+  /** A batch handed over is done with, sent or not. */
+  private settled(): void {
+    this.sealed--;
+    this.capacityWaiters.shift()?.();
+    if (this.sealed === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   private fail(error: unknown): void {
@@ -133,26 +261,11 @@ export class Pipeline {
     for (const wake of this.capacityWaiters.splice(0)) wake();
   }
 
-  private async acquireSlot(): Promise<void> {
-    if (this.running < this.options.maxInFlight) {
-      this.running++;
-      return;
-    }
-    // The releasing batch hands its slot over directly.
-    await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
-  }
-
-  private releaseSlot(): void {
-    const next = this.slotWaiters.shift();
-    if (next) next();
-    else this.running--;
-  }
-
   private drainStates(): void {
     if (this.stopped) return;
     while (this.states.length > 0) {
       const head = this.states[0] as PendingState;
-      if (!head.barrier.every(([table, count]) => (this.committed.get(table) ?? 0) >= count)) return;
+      if (!head.barrier.every(([table, count]) => (this.tables.get(table)?.committed ?? 0) >= count)) return;
       this.states.shift();
       this.emitting = this.emitting.then(async () => {
         if (this.stopped || this.outputBroken) return;
@@ -162,6 +275,7 @@ export class Pipeline {
         } catch (error) {
           this.outputBroken = true;
           this.fail(error);
+          this.pump();
         }
       });
     }

@@ -20,7 +20,7 @@ export interface DestinationConfig {
 export const DEFAULTS = {
   invalid_records: "fail",
   batch_max_records: 10_000,
-  batch_max_bytes: 8 * 1024 * 1024,
+  batch_max_bytes: 4 * 1024 * 1024,
   max_concurrent_requests: 4,
   flush_interval_seconds: 60,
   index_ready_timeout_seconds: 1800,
@@ -80,7 +80,7 @@ export function destinationSpec(): ConnectorSpecification {
         max_concurrent_requests: {
           type: "integer",
           title: "Concurrent requests",
-          description: "Import requests in flight at once. Each table's requests are still sent one after another, in order.",
+          description: "Import requests in flight at once, across tables and within a table. A later write of a primary key never starts before an earlier write of that key has committed.",
           minimum: 1,
           maximum: 32,
           default: DEFAULTS.max_concurrent_requests,

@@ -78,9 +78,24 @@ export function serverTableName(name: string): string {
 
 /** The field name the server stores for `name` (before any collision prefixing). */
 export function serverFieldName(name: string): string {
-  if (isValidFieldName(name) && !name.startsWith("_")) return name;
-  return SOURCE_PREFIX + slugify(name);
+  const cached = fieldNameCache.get(name);
+  if (cached !== undefined) return cached;
+  const stored = isValidFieldName(name) && !name.startsWith("_") ? name : SOURCE_PREFIX + slugify(name);
+  if (name.length <= MAX_CACHED_NAME_LENGTH) {
+    // Bounded: a source with ever-new field names cannot grow the cache without limit.
+    if (fieldNameCache.size >= MAX_CACHED_NAMES) fieldNameCache.clear();
+    fieldNameCache.set(name, stored);
+  }
+  return stored;
 }
+
+/**
+ * Field names repeat across records, and slugifying (Unicode normalization, regexes) is the most
+ * expensive part of checking a record, so each raw name's stored name is remembered.
+ */
+const fieldNameCache = new Map<string, string>();
+const MAX_CACHED_NAMES = 20_000;
+const MAX_CACHED_NAME_LENGTH = 256;
 
 /**
  * Renames the keys of one object the way the server does, including the collision rule: a renamed

@@ -21,7 +21,17 @@ export const MAX_ARRAY_LENGTH = 8192;
  */
 export const SYSTEM_FIELDS_BYTES = 3 + 1 + 40 + (13 + 1 + 9);
 
-export type RecordCheck = { ok: true; convexBytes: number } | { ok: false; reason: string };
+export type RecordCheck =
+  | {
+      ok: true;
+      convexBytes: number;
+      /**
+       * Dedup mode: the record's primary key as a text that is the same whenever the server sees
+       * the same key (see `keyText`), or null when it cannot be vouched for. Absent in append mode.
+       */
+      key?: string | null;
+    }
+  | { ok: false; reason: string };
 
 export interface CheckOptions {
   /** The stream's primary key in stored field names (dedup mode), or null. */
@@ -44,11 +54,15 @@ export function checkRecord(data: unknown, options: CheckOptions): RecordCheck {
       };
     }
     if (options.primaryKey !== null) {
+      const values: unknown[] = [];
       for (const path of options.primaryKey) {
-        if (!hasStoredPath(data as Record<string, unknown>, path)) {
+        const value = storedValue(data as Record<string, unknown>, path);
+        if (value === MISSING) {
           return { ok: false, reason: `the primary-key field "${path.join(".")}" is missing, so the record cannot be deduplicated` };
         }
+        values.push(value);
       }
+      return { ok: true, convexBytes: size, key: keyText(values) };
     }
     return { ok: true, convexBytes: size };
   } catch (err) {
@@ -72,63 +86,96 @@ function documentSize(doc: Record<string, unknown>): number {
   }
   const names = storedNames(keys, "");
   let size = 2 + SYSTEM_FIELDS_BYTES;
-  let nesting = 0;
   for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
     const name = names[i] as string;
-    const value = doc[keys[i] as string];
+    const v = checkValue(doc[key], 1, key);
     // The server drops every top-level `_ab_cdc*` field (after renaming) before storing.
-    if (name.startsWith("source_ab_cdc")) {
-      checkValue(value, 1, keys[i] as string);
-      continue;
-    }
-    const v = checkValue(value, 1, keys[i] as string);
-    size += byteLength(name) + 1 + v.size;
-    nesting = Math.max(nesting, v.nesting);
-  }
-  if (1 + nesting > MAX_DOCUMENT_NESTING) {
-    throw new Refusal(`the document is nested ${1 + nesting} levels deep; Convex allows at most ${MAX_DOCUMENT_NESTING}`);
+    if (name.startsWith("source_ab_cdc")) continue;
+    // Stored names are ASCII (kept names are printable ASCII, renamed ones a slug), so their
+    // UTF-8 size is their length.
+    size += name.length + 1 + v;
   }
   return size;
 }
 
-function storedNames(keys: string[], path: string): string[] {
-  const result = serverFieldNames(keys);
+interface RenamedKeys {
+  keys: string[];
+  result: { names: string[] } | { error: string };
+}
+
+/**
+ * Stored names of one object's keys, by reference equal to `keys` when the server keeps every
+ * name (the common case for nested objects). Key lists with renamed names (every top-level Convex
+ * document has `_id`) are remembered, because the same few lists repeat across records.
+ */
+function storedNames(keys: string[], path: string): readonly string[] {
+  let renamed = false;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (serverFieldName(key) !== key) {
+      renamed = true;
+      break;
+    }
+  }
+  if (!renamed) return keys;
+  const id = keys.join("\u0000");
+  let entry = renamedKeysCache.get(id);
+  if (entry === undefined || !sameKeys(entry.keys, keys)) {
+    entry = { keys, result: serverFieldNames(keys) };
+    if (id.length <= MAX_CACHED_KEY_LIST_LENGTH) {
+      if (renamedKeysCache.size >= MAX_CACHED_KEY_LISTS) renamedKeysCache.clear();
+      renamedKeysCache.set(id, entry);
+    }
+  }
+  const result = entry.result;
   if ("error" in result) throw new Refusal(`${path === "" ? "at the top level" : `in "${path}"`}, ${result.error}`);
   for (const name of result.names) {
-    if (byteLength(name) > MAX_FIELD_NAME_BYTES) {
+    if (name.length > MAX_FIELD_NAME_BYTES) {
       throw new Refusal(`a field name ${path === "" ? "" : `in "${path}" `}is longer than ${MAX_FIELD_NAME_BYTES} bytes ("${name.slice(0, 40)}…")`);
     }
   }
   return result.names;
 }
 
-interface ValueInfo {
-  size: number;
-  nesting: number;
+const renamedKeysCache = new Map<string, RenamedKeys>();
+const MAX_CACHED_KEY_LISTS = 2_000;
+const MAX_CACHED_KEY_LIST_LENGTH = 4_096;
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
-/** Size and nesting of one value; `depth` is the nesting level of its container. */
-function checkValue(value: unknown, depth: number, path: string): ValueInfo {
+/** Size of a non-container value by Convex's formula, or -1 for a number JSON cannot carry. */
+function primitiveSize(value: unknown): number {
   switch (typeof value) {
     case "string":
-      return { size: byteLength(value) + 2, nesting: 0 };
+      return Buffer.byteLength(value, "utf8") + 2;
     case "number":
-      if (!Number.isFinite(value)) {
-        throw new Refusal(`the field "${path}" holds a number too large for a 64-bit float (JSON cannot carry Infinity or NaN)`);
-      }
-      return { size: 9, nesting: 0 };
+      return value - value === 0 ? 9 : -1;
     case "bigint":
       // Convex stores every JSON number of this endpoint as a 64-bit float.
-      return { size: 9, nesting: 0 };
-    case "boolean":
-      return { size: 1, nesting: 0 };
-    case "object":
-      break;
+      return 9;
     default:
-      return { size: 1, nesting: 0 };
+      // null, booleans (and `undefined`, which JSON cannot produce)
+      return 1;
   }
-  if (value === null) return { size: 1, nesting: 0 };
-  // Stop early on absurd depths rather than recursing without bound.
+}
+
+function notFinite(path: string): Refusal {
+  return new Refusal(`the field "${path}" holds a number too large for a 64-bit float (JSON cannot carry Infinity or NaN)`);
+}
+
+/** Size of one value by Convex's formula; `depth` is the nesting level of its container. */
+function checkValue(value: unknown, depth: number, path: string): number {
+  if (value === null || typeof value !== "object") {
+    const size = primitiveSize(value);
+    if (size < 0) throw notFinite(path);
+    return size;
+  }
+  // Nesting is refused on the way down, rather than after recursing without bound.
   if (depth >= MAX_DOCUMENT_NESTING) {
     throw new Refusal(`the field "${path}" is nested more than ${MAX_DOCUMENT_NESTING} levels deep; Convex allows at most ${MAX_DOCUMENT_NESTING}`);
   }
@@ -137,13 +184,18 @@ function checkValue(value: unknown, depth: number, path: string): ValueInfo {
       throw new Refusal(`the array "${path}" has ${value.length} elements; Convex allows at most ${MAX_ARRAY_LENGTH}`);
     }
     let size = 2;
-    let nesting = 0;
     for (let i = 0; i < value.length; i++) {
-      const v = checkValue(value[i], depth + 1, `${path}[${i}]`);
-      size += v.size;
-      if (v.nesting > nesting) nesting = v.nesting;
+      const item = value[i];
+      if (item !== null && typeof item === "object") {
+        size += checkValue(item, depth + 1, `${path}[${i}]`);
+        continue;
+      }
+      // Paths are built only when needed: for containers and for refusals.
+      const s = primitiveSize(item);
+      if (s < 0) throw notFinite(`${path}[${i}]`);
+      size += s;
     }
-    return { size, nesting: 1 + nesting };
+    return size;
   }
   const obj = value as Record<string, unknown>;
   const keys = Object.keys(obj);
@@ -152,33 +204,57 @@ function checkValue(value: unknown, depth: number, path: string): ValueInfo {
   }
   const names = storedNames(keys, path);
   let size = 2;
-  let nesting = 0;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
-    const v = checkValue(obj[key], depth + 1, `${path}.${key}`);
-    size += byteLength(names[i] as string) + 1 + v.size;
-    if (v.nesting > nesting) nesting = v.nesting;
+    const item = obj[key];
+    let s: number;
+    if (item !== null && typeof item === "object") s = checkValue(item, depth + 1, `${path}.${key}`);
+    else {
+      s = primitiveSize(item);
+      if (s < 0) throw notFinite(`${path}.${key}`);
+    }
+    size += (names[i] as string).length + 1 + s;
   }
-  return { size, nesting: 1 + nesting };
+  return size;
 }
 
-/** Whether the stored document has a value (null counts) at a path of stored field names. */
-function hasStoredPath(doc: Record<string, unknown>, path: readonly string[]): boolean {
+/** Marks a primary-key path the record does not have. */
+const MISSING = Symbol("missing");
+
+/** The value (null counts) at a path of stored field names, or MISSING. */
+function storedValue(doc: Record<string, unknown>, path: readonly string[]): unknown {
   let node: unknown = doc;
   for (const component of path) {
-    if (node === null || typeof node !== "object" || Array.isArray(node)) return false;
+    if (node === null || typeof node !== "object" || Array.isArray(node)) return MISSING;
     const obj = node as Record<string, unknown>;
     if (Object.hasOwn(obj, component) && serverFieldName(component) === component) {
       node = obj[component];
       continue;
     }
     const key = Object.keys(obj).find((k) => serverFieldName(k) === component);
-    if (key === undefined) return false;
+    if (key === undefined) return MISSING;
     node = obj[key];
   }
-  return node !== undefined;
+  return node === undefined ? MISSING : node;
 }
 
-function byteLength(s: string): number {
-  return Buffer.byteLength(s, "utf8");
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * A text that is equal for two records whenever the server would see the same primary key, so
+ * batches whose key texts are disjoint cannot touch the same row. Distinct keys may share a text
+ * (e.g. `5` and `"5"`); that only makes batches wait for each other. Null when the key has a value
+ * this cannot vouch for (an object, an array, a string with lone surrogates): such a batch then
+ * waits for every other batch of its table.
+ */
+function keyText(values: readonly unknown[]): string | null {
+  for (const v of values) {
+    if (v !== null && typeof v === "object") return null;
+    if (typeof v === "string" && LONE_SURROGATE.test(v)) return null;
+  }
+  if (values.length === 1) {
+    const v = values[0];
+    return typeof v === "string" ? v : String(v);
+  }
+  return JSON.stringify(values);
 }

@@ -14,14 +14,13 @@ import {
   InputError,
   type InputLine,
   isRetryable,
-  parseExact,
   type RunContext,
   streamKey,
-  stringifyExact,
   withRetry,
 } from "@convex-airbyte/shared";
-import { type Batch, Batcher, type BatchTarget, batchHeader, messagePart } from "./batcher.js";
+import { type Batch, Batcher, type BatchTarget, batchTarget, messageBytes } from "./batcher.js";
 import { Pipeline } from "./pipeline.js";
+import { recordDataSpan } from "./record-text.js";
 import { createClient, type DestinationDeps, resolveSettings } from "./settings.js";
 import { planStreams, runSetup, type StreamPlan } from "./setup.js";
 import type { DestinationConfig } from "./spec.js";
@@ -76,14 +75,15 @@ export async function writeToConvex(
     for (const sp of plan.streams.values()) {
       byTable.set(sp.table, sp);
       summary.stream(sp.table, sp.label);
-      const header = batchHeader(sp.table, sp.primaryKey, sp.jsonSchemaText);
-      targets.set(sp.table, { table: sp.table, header, headerBytes: Buffer.byteLength(header) });
+      targets.set(sp.table, batchTarget(sp.table, sp.primaryKey, sp.jsonSchemaText));
     }
     const policy = { ...DEFAULT_RETRY_POLICY, ...deps.retry };
     const counter = new CheckpointCounter();
     const batcher = new Batcher({ maxRecords: settings.maxRecords, maxBytes: settings.maxBytes });
     // Open batches of many tables together may hold this much before the largest is sent early.
-    const bufferCap = settings.maxBytes * Math.max(2, settings.maxInFlight);
+    // With at most `maxInFlight` sealed batches waiting or in flight (see waitForCapacity), the
+    // buffered request bodies stay under (maxInFlight + 2) × batch_max_bytes whatever the input.
+    const bufferCap = settings.maxBytes * 2;
 
     const send = async (batch: Batch): Promise<void> => {
       const sp = byTable.get(batch.table) as StreamPlan;
@@ -140,22 +140,27 @@ export async function writeToConvex(
     let fatal: unknown;
     let skipWarnings = 0;
     const warnedTypes = new Set<string>();
-    // SIGTERM must end the loop even while stdin is idle; no state is written after it.
-    const aborted = new Promise<"aborted">((resolve) => {
-      if (signal.aborted) resolve("aborted");
-      signal.addEventListener(
-        "abort",
-        () => {
-          pipeline.stop();
-          resolve("aborted");
-        },
-        { once: true },
-      );
-    });
+    // SIGTERM must end the loop even while stdin is idle; no state is written after it. (Not
+    // Promise.race with one long-lived promise: each race leaves a reaction on it that keeps the
+    // line it resolved with alive, so memory would grow with the input.)
+    let wakeOnAbort: ((v: "aborted") => void) | undefined;
+    const onAbort = () => {
+      pipeline.stop();
+      wakeOnAbort?.("aborted");
+    };
+    if (signal.aborted) pipeline.stop();
+    else signal.addEventListener("abort", onAbort, { once: true });
     const lines = input[Symbol.asyncIterator]();
+    const nextLine = (): Promise<IteratorResult<InputLine> | "aborted"> =>
+      new Promise((resolve, reject) => {
+        if (signal.aborted) return resolve("aborted");
+        wakeOnAbort = resolve;
+        lines.next().then(resolve, reject);
+      });
     try {
       for (;;) {
-        const next = await Promise.race([lines.next(), aborted]);
+        const next = await nextLine();
+        wakeOnAbort = undefined;
         if (next === "aborted" || next.done) break;
         const line = next.value;
         if (pipeline.failure !== undefined) break;
@@ -177,13 +182,20 @@ export async function writeToConvex(
           const target = targets.get(sp.table) as BatchTarget;
           const c = summary.stream(sp.table, sp.label);
           let reason: string | undefined;
-          let part = "";
-          let partBytes = 0;
+          let dataText = "";
+          let dataBytes = 0;
+          let key: string | null | undefined;
           const check = checkRecord(rec.data, { primaryKey: sp.primaryKey });
           if (!check.ok) reason = check.reason;
           else {
-            part = messagePart(sp.table, stringifyExact(rec.data));
-            partBytes = Buffer.byteLength(part);
+            key = check.key;
+            // The data is sent as it arrived: no second serialization, and big integers keep
+            // every digit. (The line parsed, so the span is valid JSON.)
+            const span = recordDataSpan(line.text);
+            if (span === undefined) throw new Error(`line ${line.lineNumber}: record.data not found in the text`);
+            dataText = line.text.slice(span[0], span[1]);
+            dataBytes = Buffer.byteLength(dataText, "utf8");
+            const partBytes = messageBytes(target, dataBytes);
             if (Batcher.singleBatchBytes(target, partBytes) > SERVER_REQUEST_LIMIT) {
               reason = `the record serializes to ${partBytes} bytes, more than one Convex import request may carry (20 MiB)`;
             }
@@ -206,13 +218,13 @@ export async function writeToConvex(
           counter.accepted(sp.name, sp.namespace);
           pipeline.noteRecord(sp.table);
           c.firstRecordAt ??= now();
-          for (const b of batcher.add(target, part, partBytes, line.lineNumber, now())) pipeline.submit(b);
+          for (const b of batcher.add(target, dataText, dataBytes, line.lineNumber, now(), key)) pipeline.submit(b);
           while (batcher.bufferedBytes > bufferCap) {
             const b = batcher.sealLargest();
             if (b === undefined) break;
             pipeline.submit(b);
           }
-          await pipeline.waitForCapacity();
+          if (!pipeline.hasCapacity) await pipeline.waitForCapacity();
         } else if (type === "STATE") {
           if (!isObject(msg.state)) {
             throw new InputError(`line ${line.lineNumber}: the STATE message has no "state" object.`);
@@ -232,6 +244,7 @@ export async function writeToConvex(
       fatal = err;
     }
 
+    signal.removeEventListener("abort", onAbort);
     if (signal.aborted) void lines.return?.()?.catch(() => undefined);
     // Commit what came before the stop, unless the connector is being stopped.
     stopping = true;
@@ -256,7 +269,9 @@ export async function writeToConvex(
 function parseLine(line: InputLine): Json {
   let msg: unknown;
   try {
-    msg = parseExact(line.text);
+    // Plain JSON.parse: record data is sent from the text (see recordDataSpan), and states are
+    // echoed from the text, so no parsed number needs to be exact.
+    msg = JSON.parse(line.text);
   } catch (err) {
     const why = line.unterminated
       ? "the input ended in the middle of a message (the last line is cut off and is not complete JSON)"

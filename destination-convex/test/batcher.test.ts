@@ -1,20 +1,23 @@
 import { describe, expect, it } from "vitest";
-import { type Batch, Batcher, type BatchTarget, batchHeader, messagePart } from "../src/batcher.js";
+import { type Batch, Batcher, type BatchTarget, batchTarget } from "../src/batcher.js";
 
 function target(table: string, pk: string[][] | null = null): BatchTarget {
-  const header = batchHeader(table, pk, '{"type":"object"}');
-  return { table, header, headerBytes: Buffer.byteLength(header) };
+  return batchTarget(table, pk, '{"type":"object"}');
 }
 
-function part(table: string, data: unknown): [string, number] {
-  const p = messagePart(table, JSON.stringify(data));
-  return [p, Buffer.byteLength(p)];
+function part(_table: string, data: unknown): [string, number] {
+  const text = JSON.stringify(data);
+  return [text, Buffer.byteLength(text)];
+}
+
+function text(batch: Batch): string {
+  return Buffer.from(batch.body).toString("utf8");
 }
 
 function check(batch: Batch, limitBytes: number): void {
-  expect(Buffer.byteLength(batch.body)).toBe(batch.bytes);
+  expect(batch.body.byteLength).toBe(batch.bytes);
   expect(batch.bytes).toBeLessThanOrEqual(limitBytes);
-  const body = JSON.parse(batch.body) as { tables: Record<string, unknown>; messages: unknown[] };
+  const body = JSON.parse(text(batch)) as { tables: Record<string, unknown>; messages: unknown[] };
   expect(Object.keys(body.tables)).toEqual([batch.table]);
   expect(body.messages.length).toBe(batch.records);
   expect(batch.records).toBeGreaterThan(0);
@@ -29,7 +32,7 @@ describe("Batcher", () => {
     sealed.push(...b.sealAll());
     expect(sealed.map((s) => s.records)).toEqual([3, 3, 1]);
     for (const s of sealed) check(s, 1 << 20);
-    expect(sealed.flatMap((s) => (JSON.parse(s.body) as { messages: { data: { i: number } }[] }).messages.map((m) => m.data.i))).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(sealed.flatMap((s) => (JSON.parse(text(s)) as { messages: { data: { i: number } }[] }).messages.map((m) => m.data.i))).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(b.bufferedBytes).toBe(0);
   });
 
@@ -62,5 +65,45 @@ describe("Batcher", () => {
     expect(b.sealLargest()?.table).toBe("b");
     expect(b.sealAll().map((s) => s.table)).toEqual(["a"]);
     expect(b.isEmpty).toBe(true);
+  });
+
+  it("writes the data text as given, in UTF-8, with exact sizes", () => {
+    const b = new Batcher({ maxRecords: 10, maxBytes: 1 << 20 });
+    const t = target("tâble");
+    const data = ['{"_ts":1795442349408543211,"s":"héllo ❤️"}', '{ "spaced" : [1, 2] }'];
+    for (const [i, d] of data.entries()) b.add(t, d, Buffer.byteLength(d), i + 1, 0);
+    const [batch] = b.sealAll();
+    if (batch === undefined) throw new Error("no batch");
+    check(batch, 1 << 20);
+    expect(text(batch)).toContain('{"tableName":"tâble","data":{"_ts":1795442349408543211,"s":"héllo ❤️"}},{"tableName":"tâble","data":{ "spaced" : [1, 2] }}]}');
+  });
+
+  it("grows its buffer past the initial size and stays exact", () => {
+    const b = new Batcher({ maxRecords: 100_000, maxBytes: 4 << 20 });
+    const t = target("t");
+    const sealed: Batch[] = [];
+    for (let i = 0; i < 5000; i++) sealed.push(...b.add(t, ...part("t", { i, s: "é".repeat(i % 300) }), i + 1, 0));
+    sealed.push(...b.sealAll());
+    for (const s of sealed) check(s, 4 << 20);
+    expect(sealed.flatMap((s) => (JSON.parse(text(s)) as { messages: { data: { i: number } }[] }).messages.map((m) => m.data.i))).toEqual(Array.from({ length: 5000 }, (_, i) => i));
+  });
+
+  it("gives dedup batches their keys, appends an empty key list, and a batch with an unknown key none", () => {
+    const b = new Batcher({ maxRecords: 2, maxBytes: 1 << 20 });
+    const keyed = target("k", [["source_id"]]);
+    const plain = target("p");
+    const out = [
+      ...b.add(keyed, "{}", 2, 1, 0, "a"),
+      ...b.add(keyed, "{}", 2, 2, 0, "b"),
+      ...b.add(keyed, "{}", 2, 3, 0, "c"),
+      ...b.add(keyed, "{}", 2, 4, 0, null),
+      ...b.add(plain, "{}", 2, 5, 0),
+      ...b.sealAll(),
+    ];
+    expect(out.map((s) => [s.table, s.keys])).toEqual([
+      ["k", ["a", "b"]],
+      ["k", undefined],
+      ["p", []],
+    ]);
   });
 });

@@ -78,4 +78,24 @@ describe("checkRecord", () => {
     if (!r.ok) expect(r.reason).toMatch(/meta\.region/);
     expect(checkRecord({ id: "a", meta: { region: 1 } }, pk).ok).toBe(false);
   });
+
+  it("in dedup mode, gives a key text that matches whenever the server's key matches", () => {
+    const one = { primaryKey: [["source_id"]] };
+    const key = (data: Record<string, unknown>, pk = one) => {
+      const r = checkRecord(data, pk);
+      if (!r.ok) throw new Error(r.reason);
+      return r.key;
+    };
+    expect(key({ _id: "abc" })).toBe("abc");
+    expect(key({ _id: 1.0 })).toBe(key({ _id: 1 }));
+    expect(key({ _id: null })).toBe("null");
+    // Values it cannot vouch for make the batch wait for its table's other batches.
+    expect(key({ _id: { a: 1 } })).toBeNull();
+    expect(key({ _id: [1] })).toBeNull();
+    expect(key({ _id: "\ud800" })).toBeNull();
+    const two = { primaryKey: [["a"], ["b"]] };
+    expect(key({ a: "x", b: 1 }, two)).toBe('["x",1]');
+    expect(key({ a: "x,1", b: "" }, two)).not.toBe(key({ a: "x", b: "1" }, two));
+    expect(checkRecord({ a: 1 }, append)).not.toHaveProperty("key");
+  });
 });

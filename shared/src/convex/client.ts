@@ -63,7 +63,7 @@ interface CallSpec<T> {
   method: HttpMethod;
   route: string;
   query?: URLSearchParams;
-  body?: string;
+  body?: string | Uint8Array;
   /** Retry mode when the caller does not choose one. */
   mode: RetryMode;
   parse: (text: string) => T;
@@ -245,14 +245,14 @@ export class ConvexClient {
   // ------------------------------------------------------------------------------------------
 
   /**
-   * `POST import_airbyte_records`. `body` may be pre-serialized JSON (so the caller can size
+   * `POST import_airbyte_records`. `body` may be pre-serialized JSON, as text or UTF-8 bytes (so the caller can size
    * batches by bytes) or an object (serialized with exact int64s). The request is not atomic and
    * not idempotent in append mode, so the default retry mode is `if-not-applied`; pass
    * `{ retry: "safe" }` when replaying the batch cannot duplicate data (deduped streams).
    */
-  async importAirbyteRecords(body: string | ImportAirbyteRecordsBody, options?: CallOptions): Promise<void> {
-    const text = typeof body === "string" ? body : stringifyExact(body);
-    const bytes = Buffer.byteLength(text, "utf8");
+  async importAirbyteRecords(body: string | Uint8Array | ImportAirbyteRecordsBody, options?: CallOptions): Promise<void> {
+    const text = typeof body === "string" || body instanceof Uint8Array ? body : stringifyExact(body);
+    const bytes = typeof text === "string" ? Buffer.byteLength(text, "utf8") : text.byteLength;
     if (bytes > IMPORT_BODY_LIMIT_BYTES) {
       throw new SystemError(
         `An import batch of ${bytes} bytes exceeds Convex's limit of ${IMPORT_BODY_LIMIT_BYTES} bytes per request. ` +

@@ -31,8 +31,8 @@ export interface HttpRequest {
   /** The route, appended to the deployment URL (with its path prefix), e.g. `/api/list_snapshot`. */
   route: string;
   query?: URLSearchParams | undefined;
-  /** A serialized JSON body; sent with `Content-Type: application/json`. */
-  body?: string | undefined;
+  /** A serialized JSON body (text or UTF-8 bytes); sent with `Content-Type: application/json`. */
+  body?: string | Uint8Array | undefined;
   signal?: AbortSignal | undefined;
 }
 
