@@ -30,6 +30,8 @@ export type RecordCheck =
        * the same key (see `keyText`), or null when it cannot be vouched for. Absent in append mode.
        */
       key?: string | null;
+      /** Dedup mode: the primary-key values, in the order of the key's paths. */
+      keyValues?: unknown[];
     }
   | { ok: false; reason: string };
 
@@ -62,7 +64,7 @@ export function checkRecord(data: unknown, options: CheckOptions): RecordCheck {
         }
         values.push(value);
       }
-      return { ok: true, convexBytes: size, key: keyText(values) };
+      return { ok: true, convexBytes: size, key: keyText(values), keyValues: values };
     }
     return { ok: true, convexBytes: size };
   } catch (err) {

@@ -20,6 +20,7 @@ import {
 } from "@convex-airbyte/shared";
 import { type Batch, Batcher, type BatchTarget, batchTarget, messageBytes } from "./batcher.js";
 import { Pipeline } from "./pipeline.js";
+import { isCdcDelete, keyOnlyRecord } from "./delete-marker.js";
 import { recordDataSpan } from "./record-text.js";
 import { createClient, type DestinationDeps, resolveSettings } from "./settings.js";
 import { planStreams, runSetup, type StreamPlan } from "./setup.js";
@@ -218,6 +219,13 @@ export async function writeToConvex(
           counter.accepted(sp.name, sp.namespace);
           pipeline.noteRecord(sp.table);
           c.firstRecordAt ??= now();
+          if (sp.primaryKey !== null && check.ok && check.keyValues && isCdcDelete(rec.data as Record<string, unknown>)) {
+            // A key-only upsert first, so that the delete removes a row instead of inserting one.
+            const marker = keyOnlyRecord(sp.primaryKey, check.keyValues);
+            // Counted like a record: state barriers compare appended and committed counts.
+            pipeline.noteRecord(sp.table);
+            for (const b of batcher.add(target, marker, Buffer.byteLength(marker, "utf8"), line.lineNumber, now(), key)) pipeline.submit(b);
+          }
           for (const b of batcher.add(target, dataText, dataBytes, line.lineNumber, now(), key)) pipeline.submit(b);
           while (batcher.bufferedBytes > bufferCap) {
             const b = batcher.sealLargest();

@@ -112,6 +112,25 @@ describe.each([
   });
 });
 
+describe("dedup deletes of keys the target never had", () => {
+  it("insert nothing (Convex would otherwise store the delete as a row)", async () => {
+    const stream = configuredStream("ghosts", "append_dedup", { primaryKey: [["_id"]] });
+    const input = [
+      record("ghosts", { _id: "kept", title: "stays" }),
+      // Created and deleted between two syncs: only the delete reaches the destination.
+      record("ghosts", { _id: "never-seen", _ab_cdc_deleted_at: "2024-01-01T00:00:00", _deleted: true }),
+      record("ghosts", { _id: "kept-too", title: "also stays" }),
+      record("ghosts", { _id: "kept-too", _ab_cdc_deleted_at: "2024-01-01T00:00:01", _deleted: true }),
+      streamState("ghosts", 4),
+    ];
+    const r = await runInProcess(writeArgs(config({ batch_max_records: 2 }), [stream]), input);
+    expect(r.errors).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(rows(emulator.readTable("ghosts"), "source_id")).toEqual([{ source_id: "kept", title: "stays" }]);
+    expect(r.states.map((s) => ((s.state as Msg).destinationStats as Msg).recordCount)).toEqual([4]);
+  });
+});
+
 describe("dedup keyed on _id (Convex → Convex)", () => {
   it("sends the key in stored names and deduplicates", async () => {
     const stream = configuredStream("docs", "append_dedup", { primaryKey: [["_id"]] });
