@@ -7,8 +7,12 @@ export interface RequestCtx {
   readonly query: URLSearchParams;
   /** Runs ExtractIdentity: throws 400/401 for bad headers or unknown keys. */
   identity(): Identity;
-  /** Runs the Json extractor: Content-Type, body limit, then parse (BadJsonBody). */
-  jsonBody(): unknown;
+  /**
+   * Runs the Json extractor: Content-Type, body limit, then parse (BadJsonBody). Integers beyond
+   * 2^53 are parsed exactly (bigint) unless `numbers` is "float64": then every number is a double,
+   * for handlers that convert every number to Float64 anyway.
+   */
+  jsonBody(numbers?: "exact" | "float64"): unknown;
 }
 
 export interface Reply {

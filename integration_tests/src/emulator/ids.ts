@@ -1,4 +1,5 @@
 /** Convex document IDs (id_v6): VInt(table number) ++ 16-byte internal id ++ Fletcher-16 footer, base32. */
+import { flatten } from "./values.js";
 
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 const DECODE = new Map<string, number>([...ALPHABET].map((c, i) => [c, i]));
@@ -17,7 +18,7 @@ export function base32Encode(bytes: Uint8Array): string {
     acc &= (1 << bits) - 1;
   }
   if (bits > 0) out += ALPHABET[(acc << (5 - bits)) & 31];
-  return out;
+  return flatten(out);
 }
 
 export function base32Decode(s: string): Uint8Array | undefined {

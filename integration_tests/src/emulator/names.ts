@@ -51,3 +51,24 @@ export function sanitizeFieldName(name: string): string {
   if (!isValidFieldName(out)) throw new SanitizeError("Failed to create a valid identifier.");
   return out;
 }
+
+const FIELD_CACHE_LIMIT = 50_000;
+const fieldCache = new Map<string, string | SanitizeError>();
+
+/** `sanitizeFieldName`, memoized: imports see the same few field names millions of times. */
+export function sanitizeFieldNameCached(name: string): string {
+  let out = fieldCache.get(name);
+  if (out === undefined) {
+    try {
+      out = sanitizeFieldName(name);
+    } catch (e) {
+      if (!(e instanceof SanitizeError)) throw e;
+      out = e;
+    }
+    // A bounded cache: a stream of ever-new names must not grow it without limit.
+    if (fieldCache.size >= FIELD_CACHE_LIMIT) fieldCache.clear();
+    fieldCache.set(name, out);
+  }
+  if (typeof out !== "string") throw out;
+  return out;
+}

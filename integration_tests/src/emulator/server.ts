@@ -200,14 +200,23 @@ export class EmulatorServer {
           const auth = headers.authorization;
           return authenticate(auth, auth === undefined ? (query.get("adminKey") ?? undefined) : undefined, dep.keys);
         },
-        jsonBody: () => {
+        jsonBody: (numbers = "exact") => {
           const ct = headers["content-type"];
           if (!isJsonContentType(typeof ct === "string" ? ct : undefined)) {
             throw badJsonBody("Expected request with `Content-Type: application/json`");
           }
           if (body.tooLarge) throw badJsonBody("Failed to buffer the request body: length limit exceeded");
+          const text = body.bytes.toString("utf8");
+          if (numbers === "float64") {
+            try {
+              // The native parse rounds big integers to the nearest double, as Number(bigint) does.
+              return JSON.parse(text);
+            } catch {
+              // Falls through so a syntax error reads exactly as it does for the other routes.
+            }
+          }
           try {
-            return parseExact(body.bytes.toString("utf8"));
+            return parseExact(text);
           } catch (e) {
             throw badJsonBody(`Failed to parse the request body as JSON: ${(e as Error).message}`);
           }

@@ -6,7 +6,9 @@
 import type { Clock } from "./clock.js";
 import { decodeFields } from "./codec.js";
 import { encodeId, newInternalId, type Rng } from "./ids.js";
-import { type ConvexObject, encodeFields, encodeValue, type Value } from "./values.js";
+import { type ConvexObject, encodeFields, encodeValue, flatten, type Value } from "./values.js";
+
+export { flatten };
 
 /** One revision of a document; `text` is null for a deletion. */
 export interface Rev {
@@ -22,8 +24,32 @@ export interface PkIndex {
   state: "backfilling" | "enabled";
   pollsLeft: number;
   readyAtMs: number;
-  /** Index key → ids; maintained on every write. */
-  entries: Map<string, Set<string>>;
+  /** Index key → the id holding it, or a set when several do (append mode allows that). */
+  entries: Map<string, string | Set<string>>;
+}
+
+/** The ids holding index key `k`. */
+export function indexIds(index: PkIndex, k: string): string[] {
+  const e = index.entries.get(k);
+  return e === undefined ? [] : typeof e === "string" ? [e] : [...e];
+}
+
+function indexAdd(index: PkIndex, k: string, id: string): void {
+  const e = index.entries.get(k);
+  if (e === undefined) index.entries.set(k, id);
+  else if (typeof e === "string") {
+    if (e !== id) index.entries.set(k, new Set([e, id]));
+  } else e.add(id);
+}
+
+function indexRemove(index: PkIndex, k: string, id: string): void {
+  const e = index.entries.get(k);
+  if (e === id) index.entries.delete(k);
+  else if (typeof e === "object") {
+    e.delete(id);
+    if (e.size === 1) index.entries.set(k, e.values().next().value as string);
+    else if (e.size === 0) index.entries.delete(k);
+  }
 }
 
 export class Tablet {
@@ -64,9 +90,8 @@ export class Tablet {
     return this.ids;
   }
 
-  removeId(id: string): void {
-    const i = this.ids.indexOf(id);
-    if (i >= 0) this.ids.splice(i, 1);
+  removeIds(ids: ReadonlySet<string>): void {
+    this.ids = this.ids.filter((id) => !ids.has(id));
   }
 
   existsAt(ts: bigint): boolean {
@@ -89,6 +114,21 @@ export function revAt(head: Rev | undefined, ts: bigint): Rev | undefined {
 
 export function revDoc(rev: Rev): ConvexObject | null {
   return rev.text === null ? null : decodeFields(rev.text);
+}
+
+const CREATION_TIME_MEMBER = '"_creationTime":';
+
+/** `_creationTime` of a stored document, read from its text without decoding the whole of it. */
+export function storedCreationTime(text: string): number {
+  const at = text.indexOf(CREATION_TIME_MEMBER);
+  // Only the top-level member can match, unless a nested key ends the same way: then decode.
+  if (at >= 0 && text.indexOf(CREATION_TIME_MEMBER, at + 1) < 0 && (at === 0 || text.charCodeAt(at - 1) === 44)) {
+    const start = at + CREATION_TIME_MEMBER.length;
+    const end = text.indexOf(",", start);
+    const n = Number(text.slice(start, end < 0 ? undefined : end));
+    if (!Number.isNaN(n)) return n;
+  }
+  return decodeFields(text)._creationTime as number;
 }
 
 const key = (component: string, name: string) => `${component}\u0000${name}`;
@@ -181,6 +221,14 @@ interface Undo {
   head: Rev | undefined;
   text: string | null | undefined;
   clean: string | undefined;
+  /** The index keys this write removed and added (when the tablet had an index then). */
+  keys: IndexKeys | undefined;
+}
+
+/** Primary-key index keys of a document before and after a write (undefined: none/missing). */
+export interface IndexKeys {
+  before: string | undefined;
+  after: string | undefined;
 }
 
 /** Encodes a document for storage: the lossless text, plus the clean text when it differs. */
@@ -188,15 +236,6 @@ export function encodeDoc(doc: ConvexObject): { text: string; clean: string | un
   const text = flatten(encodeFields(doc, "convex_encoded_json"));
   const clean = flatten(encodeFields(doc, "json"));
   return { text, clean: clean === text ? undefined : clean };
-}
-
-/**
- * Built by `+=`, the text is a deep rope; every page would walk it again. Converting it to a
- * number makes V8 flatten the string in place once (the trick the `flatstr` package uses).
- */
-function flatten(s: string): string {
-  Number(s);
-  return s;
 }
 
 /** Index key of a document for the primary-key index; undefined if a key field is missing. */
@@ -220,6 +259,7 @@ export class Txn {
   private readonly created: Tablet[] = [];
   writes = 0;
   writeBytes = 0;
+  private creation: number | undefined;
 
   constructor(
     private readonly store: Store,
@@ -241,36 +281,65 @@ export class Txn {
     return head === undefined ? null : revDoc(head);
   }
 
+  /** `_creationTime` of documents inserted by this transaction (its commit time in ms). */
+  get creationTime(): number {
+    this.creation ??= Number(this.ts / 1000n) / 1000;
+    return this.creation;
+  }
+
+  /** A fresh document id in `tablet`, registered in its id list. */
+  newId(tablet: Tablet): string {
+    const id = encodeId(tablet.tableNumber, newInternalId(this.store.rng, this.store.clock.nowMs()));
+    tablet.addId(id);
+    return id;
+  }
+
   /** Inserts a document with fresh `_id`/`_creationTime` (or the given `_creationTime`). */
   insert(tablet: Tablet, fields: ConvexObject): string {
-    const nowMs = this.store.clock.nowMs();
-    const id = encodeId(tablet.tableNumber, newInternalId(this.store.rng, nowMs));
+    const id = this.newId(tablet);
     const doc: ConvexObject = { ...fields, _id: id };
-    if (typeof doc._creationTime !== "number") doc._creationTime = Number(this.ts / 1000n) / 1000;
-    tablet.addId(id);
+    if (typeof doc._creationTime !== "number") doc._creationTime = this.creationTime;
     this.write(tablet, id, doc);
     return id;
   }
 
   /** Writes the full document (must hold `_id`) or deletes it (`null`). */
   write(tablet: Tablet, id: string, doc: ConvexObject | null): void {
-    const head = tablet.docs.get(id);
-    const before = head === undefined || head.text === null ? null : head;
-    this.undo.push({ tablet, id, head, text: head?.text, clean: head?.clean });
+    const index = tablet.pkIndex;
+    let keys: IndexKeys | undefined;
+    if (index !== undefined) {
+      const head = tablet.docs.get(id);
+      const before = head === undefined || head.text === null ? undefined : indexKey(decodeFields(head.text), index.fields);
+      keys = { before, after: doc === null ? undefined : indexKey(doc, index.fields) };
+    }
     const enc = doc === null ? { text: null, clean: undefined } : encodeDoc(doc);
-    if (tablet.pkIndex !== undefined) updateIndex(tablet.pkIndex, id, before, doc);
+    this.writeText(tablet, id, enc.text, enc.clean, keys);
+  }
+
+  /**
+   * Writes an already encoded document (`text` null deletes it). `keys` are its primary-key index
+   * keys before and after the write; they must be given when the tablet has an index.
+   */
+  writeText(tablet: Tablet, id: string, text: string | null, clean: string | undefined, keys: IndexKeys | undefined): void {
+    const head = tablet.docs.get(id);
+    const index = tablet.pkIndex;
+    if (index !== undefined && keys !== undefined && keys.before !== keys.after) {
+      if (keys.before !== undefined) indexRemove(index, keys.before, id);
+      if (keys.after !== undefined) indexAdd(index, keys.after, id);
+    }
+    this.undo.push({ tablet, id, head, text: head?.text, clean: head?.clean, keys: index === undefined ? undefined : keys });
     if (head !== undefined && head.ts === this.ts) {
       // A transaction commits one revision per document: rewrite it in place.
-      head.text = enc.text;
-      head.clean = enc.clean;
+      head.text = text;
+      head.clean = clean;
     } else {
-      const rev: Rev = { ts: this.ts, text: enc.text, clean: enc.clean, prev: head };
+      const rev: Rev = { ts: this.ts, text: text, clean: clean, prev: head };
       tablet.docs.set(id, rev);
       this.store.log.push({ ts: this.ts, tablet, id, rev });
     }
     tablet.version++;
     this.writes++;
-    this.writeBytes += enc.text === null ? id.length : enc.text.length;
+    this.writeBytes += text === null ? id.length : text.length;
   }
 
   /** A write to a hidden system table (e.g. `_scheduled_functions`): never exported, but logged. */
@@ -280,36 +349,34 @@ export class Txn {
   }
 
   rollback(): void {
+    const removed = new Map<Tablet, Set<string>>();
+    const rebuild = new Set<Tablet>();
     for (let i = this.undo.length - 1; i >= 0; i--) {
       const u = this.undo[i] as Undo;
       if (u.head === undefined) {
         u.tablet.docs.delete(u.id);
-        u.tablet.removeId(u.id);
+        const set = removed.get(u.tablet) ?? new Set<string>();
+        set.add(u.id);
+        removed.set(u.tablet, set);
       } else {
         u.tablet.docs.set(u.id, u.head);
         u.head.text = u.text ?? null;
         u.head.clean = u.clean;
       }
       u.tablet.version++;
-      if (u.tablet.pkIndex !== undefined) rebuildIndex(u.tablet, u.tablet.pkIndex);
+      const index = u.tablet.pkIndex;
+      if (index === undefined) continue;
+      if (u.keys === undefined) rebuild.add(u.tablet);
+      else if (u.keys.before !== u.keys.after) {
+        // Undo this write's index change; writes are undone newest first, so this is exact.
+        if (u.keys.after !== undefined) indexRemove(index, u.keys.after, u.id);
+        if (u.keys.before !== undefined) indexAdd(index, u.keys.before, u.id);
+      }
     }
+    for (const [tablet, ids] of removed) tablet.removeIds(ids);
+    for (const tablet of rebuild) if (tablet.pkIndex !== undefined) rebuildIndex(tablet, tablet.pkIndex);
     this.store.log.length = this.logStart;
     this.undo.length = 0;
-  }
-}
-
-function updateIndex(index: PkIndex, id: string, before: Rev | null, doc: ConvexObject | null): void {
-  if (before !== null && before.text !== null) {
-    const k = indexKey(decodeFields(before.text), index.fields);
-    if (k !== undefined) index.entries.get(k)?.delete(id);
-  }
-  if (doc !== null) {
-    const k = indexKey(doc, index.fields);
-    if (k !== undefined) {
-      const set = index.entries.get(k) ?? new Set<string>();
-      set.add(id);
-      index.entries.set(k, set);
-    }
   }
 }
 
@@ -318,6 +385,7 @@ export function rebuildIndex(tablet: Tablet, index: PkIndex): void {
   index.entries.clear();
   for (const [id, rev] of tablet.docs) {
     if (rev.text === null) continue;
-    updateIndex(index, id, null, decodeFields(rev.text));
+    const k = indexKey(decodeFields(rev.text), index.fields);
+    if (k !== undefined) indexAdd(index, k, id);
   }
 }

@@ -34,6 +34,24 @@ export function isObject(v: Value | undefined): v is ConvexObject {
 /** Formats a finite float the way serde_json (ryu) does: `1.0`, `0.1`, `1e21`, `1.5e-7`. */
 export function formatFloat(x: number): string {
   if (x === 0) return Object.is(x, -0) ? "-0.0" : "0.0";
+  // Fast paths where JS's own shortest round-trip text already has ryu's layout: integers below
+  // 10^16 (plus ".0") and other values in [1e-5, 1e16), which JS prints in plain decimal.
+  const abs = x < 0 ? -x : x;
+  if (abs < 1e16) {
+    if (Number.isInteger(x)) return `${x}.0`;
+    if (abs >= 1e-5) return `${x}`;
+  } else if (abs < 1e21) {
+    // JS prints these integers as their shortest digits padded with zeros; ryu as d.ddde<exp>.
+    const s = `${abs}`;
+    let end = s.length;
+    while (s.charCodeAt(end - 1) === 48) end--;
+    const mantissa = end === 1 ? s[0] : `${s[0]}.${s.slice(1, end)}`;
+    return `${x < 0 ? "-" : ""}${mantissa}e${s.length - 1}`;
+  }
+  return formatFloatSlow(x);
+}
+
+function formatFloatSlow(x: number): string {
   const neg = x < 0;
   // toExponential() with no argument yields the shortest round-trip digits, like ryu.
   const exp = Math.abs(x).toExponential();
@@ -74,6 +92,16 @@ function float64ToBase64(v: number): string {
 }
 
 const str = JSON.stringify as (s: string) => string;
+
+/**
+ * Built by `+=`, a string is a rope (a tree of pieces, ~10× the memory of its text), and every
+ * reader walks it again. Reading a character makes V8 flatten it in place into one sequential
+ * string (`Number(s)`, the `flatstr` trick, no longer does on Node 20).
+ */
+export function flatten(s: string): string {
+  s.charCodeAt(0);
+  return s;
+}
 
 /** Sorted field names: the server serializes documents from a BTreeMap (byte order). */
 export function sortedKeys(o: ConvexObject): string[] {
