@@ -531,6 +531,7 @@ function scanNumber(): string {
     do c = src.charCodeAt(++i);
     while (isDigit(c));
   } else throw BAIL;
+  const intEnd = i;
   let plain = true;
   if (c === 46) {
     plain = false;
@@ -538,6 +539,11 @@ function scanNumber(): string {
     if (!isDigit(c)) throw BAIL;
     do c = src.charCodeAt(++i);
     while (isDigit(c));
+    if (!(c === 101 || c === 69) && isCanonicalDecimal(start, intEnd, i)) {
+      pos = i;
+      encodedSize += 9;
+      return src.slice(start, i);
+    }
   }
   if (c === 101 || c === 69) {
     plain = false;
@@ -560,6 +566,30 @@ function scanNumber(): string {
   // -0 and ±Infinity are stored as `{"$float":…}`.
   scanSpecial = true;
   return encodeValue(x, "convex_encoded_json");
+}
+
+/**
+ * Whether a decimal token `int.frac` (no exponent) is already the server's text for its double:
+ * at most 15 digits (so it round-trips, and no shorter decimal reads as the same double), no
+ * trailing zero (except a lone ".0" of a non-negative-zero integer), and at least 1e-5 (printed
+ * without an exponent).
+ */
+function isCanonicalDecimal(start: number, intEnd: number, end: number): boolean {
+  const neg = src.charCodeAt(start) === 45;
+  const intStart = neg ? start + 1 : start;
+  const fracStart = intEnd + 1;
+  if (intEnd - intStart + (end - fracStart) > 15) return false;
+  const intZero = intEnd - intStart === 1 && src.charCodeAt(intStart) === 48;
+  if (src.charCodeAt(end - 1) === 48) {
+    // Only "n.0": an integer (formatted with ".0"), but not -0.
+    return end - fracStart === 1 && !(neg && intZero);
+  }
+  if (intZero && end - fracStart > 5) {
+    // Below 1e-5 the server writes an exponent: the first five fraction digits must not all be 0.
+    for (let k = fracStart; k < fracStart + 5; k++) if (src.charCodeAt(k) !== 48) return true;
+    return false;
+  }
+  return true;
 }
 
 function scanLiteral(word: string, size: number): string {
@@ -593,12 +623,29 @@ function scanValue(): string {
   return scanNumber();
 }
 
+/**
+ * Scratch arrays, one per nesting level (one container is open per level at a time), and one for
+ * joining: reused for every record instead of allocated. Emptied after each scan.
+ */
+const scratch: string[][] = [];
+const joinParts: string[] = [];
+
+function scratchAt(l: number): string[] {
+  let a = scratch[l];
+  if (a === undefined) {
+    a = [];
+    scratch[l] = a;
+  }
+  a.length = 0;
+  return a;
+}
+
 function scanArray(): string {
   if (++level > MAX_VALUE_NESTING) throw BAIL;
   pos++;
   skipWs();
   encodedSize += 2;
-  const items: string[] = [];
+  const items = scratchAt(level);
   let max = 0;
   if (src.charCodeAt(pos) === 93) pos++;
   else {
@@ -610,7 +657,9 @@ function scanArray(): string {
   if (items.length > MAX_ARRAY_LEN) throw BAIL;
   level--;
   encodedDepth = max + 1;
-  return `[${items.join(",")}]`;
+  const text = `[${items.join(",")}]`;
+  items.length = 0;
+  return text;
 }
 
 /** A key sequence seen before: the node reached after its last key. */
@@ -717,12 +766,40 @@ function shapeEnd(node: Shape): ShapeEnd {
 
 function joinMembers(texts: string[], m: Members): string {
   const n = m.index.length;
-  const parts: string[] = new Array(2 * n);
+  const parts = joinParts;
+  parts.length = 2 * n;
   for (let k = 0; k < n; k++) {
     parts[2 * k] = m.prefix[k] as string;
     parts[2 * k + 1] = texts[m.index[k] as number] as string;
   }
-  return parts.join("");
+  const out = parts.join("");
+  parts.length = 0;
+  return out;
+}
+
+/** Head and tail of a record in one join (one copy): `head,` and `,tail` slice it. */
+function joinRecord(texts: string[], end: ShapeEnd): { head: string; tail: string } {
+  const h = end.head;
+  const t = end.tail;
+  const parts = joinParts;
+  parts.length = 0;
+  let split = 0;
+  for (let k = 0; k < h.index.length; k++) {
+    const p = h.prefix[k] as string;
+    const v = texts[h.index[k] as number] as string;
+    parts.push(p, v);
+    split += p.length + v.length;
+  }
+  if (split > 0) {
+    parts.push(",");
+    split++;
+  }
+  for (let k = 0; k < t.index.length; k++) {
+    parts.push(k === 0 ? "," : "", t.prefix[k] as string, texts[t.index[k] as number] as string);
+  }
+  const all = parts.join("");
+  parts.length = 0;
+  return { head: all.slice(0, split), tail: all.slice(split) };
 }
 
 /** Nesting of the user fields (CDC fields excluded at the top level) of the last scanned object. */
@@ -766,12 +843,14 @@ function scanMembers(texts: string[], top: boolean): Shape {
 function scanObject(): string {
   if (++level > MAX_VALUE_NESTING) throw BAIL;
   pos++;
-  const texts: string[] = [];
+  const texts = scratchAt(level);
   encodedSize += 2;
   const end = shapeEnd(scanMembers(texts, false));
   level--;
   encodedDepth = membersDepth + 1;
-  return `{${joinMembers(texts, end.all)}}`;
+  const text = `{${joinMembers(texts, end.all)}}`;
+  texts.length = 0;
+  return text;
 }
 
 /** The stored text at `path` of scanned top-level members (undefined if missing). */
@@ -807,15 +886,14 @@ function scannedKey(names: string[], texts: string[], paths: string[][]): string
 function scanRecord(table: string, keysOf: (table: string) => TableKeys): ImportRecord {
   level = 1;
   pos++;
-  const texts: string[] = [];
+  const texts = scratchAt(1);
   encodedSize = 0;
   scanSpecial = false;
   membersDeleted = false;
   const shape = scanMembers(texts, true);
   level = 0;
   const end = shapeEnd(shape);
-  const head = joinMembers(texts, end.head);
-  const tail = joinMembers(texts, end.tail);
+  const { head, tail } = joinRecord(texts, end);
   const names = shape.names;
   const { pk, indexFields } = keysOf(table);
   let pkKey: string | undefined;
@@ -828,10 +906,11 @@ function scanRecord(table: string, keysOf: (table: string) => TableKeys): Import
   if (indexFields !== undefined) {
     indexKey = pk !== null && pk !== undefined && sameFields(pk, indexFields) ? pkKey : scannedKey(names, texts, indexFields);
   }
+  texts.length = 0;
   return {
     table,
-    head: head === "" ? "" : `${head},`,
-    tail: tail === "" ? "" : `,${tail}`,
+    head,
+    tail,
     size: encodedSize + 2,
     nesting: membersDepth + 1,
     deleted: membersDeleted,
@@ -962,6 +1041,7 @@ function scanImportBody(body: Buffer, dep: Deployment): { tables: Map<string, st
     return undefined;
   } finally {
     src = "";
+    for (const a of scratch) if (a !== undefined) a.length = 0;
   }
 }
 
