@@ -624,11 +624,11 @@ function scanValue(): string {
 }
 
 /**
- * Scratch arrays, one per nesting level (one container is open per level at a time), and one for
- * joining: reused for every record instead of allocated. Emptied after each scan.
+ * Member texts, one array per nesting level (one object is open per level at a time), reused for
+ * every object: written from index 0 on, read only below the object's member count (its shape's
+ * indexes), so never truncated (setting `length` is slow). Emptied after each scan.
  */
 const scratch: string[][] = [];
-const joinParts: string[] = [];
 
 function scratchAt(l: number): string[] {
   let a = scratch[l];
@@ -636,7 +636,6 @@ function scratchAt(l: number): string[] {
     a = [];
     scratch[l] = a;
   }
-  a.length = 0;
   return a;
 }
 
@@ -645,7 +644,7 @@ function scanArray(): string {
   pos++;
   skipWs();
   encodedSize += 2;
-  const items = scratchAt(level);
+  const items: string[] = [];
   let max = 0;
   if (src.charCodeAt(pos) === 93) pos++;
   else {
@@ -657,9 +656,7 @@ function scanArray(): string {
   if (items.length > MAX_ARRAY_LEN) throw BAIL;
   level--;
   encodedDepth = max + 1;
-  const text = `[${items.join(",")}]`;
-  items.length = 0;
-  return text;
+  return `[${items.join(",")}]`;
 }
 
 /** A key sequence seen before: the node reached after its last key. */
@@ -766,39 +763,39 @@ function shapeEnd(node: Shape): ShapeEnd {
 
 function joinMembers(texts: string[], m: Members): string {
   const n = m.index.length;
-  const parts = joinParts;
-  parts.length = 2 * n;
+  const parts: string[] = new Array(2 * n);
   for (let k = 0; k < n; k++) {
     parts[2 * k] = m.prefix[k] as string;
     parts[2 * k + 1] = texts[m.index[k] as number] as string;
   }
-  const out = parts.join("");
-  parts.length = 0;
-  return out;
+  return parts.join("");
 }
 
 /** Head and tail of a record in one join (one copy): `head,` and `,tail` slice it. */
 function joinRecord(texts: string[], end: ShapeEnd): { head: string; tail: string } {
   const h = end.head;
   const t = end.tail;
-  const parts = joinParts;
-  parts.length = 0;
+  const nh = h.index.length;
+  const nt = t.index.length;
+  // head members, "," after them, "," before the tail members, tail members.
+  const parts: string[] = new Array(2 * nh + 2 * nt + 2);
   let split = 0;
-  for (let k = 0; k < h.index.length; k++) {
+  let at = 0;
+  for (let k = 0; k < nh; k++) {
     const p = h.prefix[k] as string;
     const v = texts[h.index[k] as number] as string;
-    parts.push(p, v);
+    parts[at++] = p;
+    parts[at++] = v;
     split += p.length + v.length;
   }
-  if (split > 0) {
-    parts.push(",");
-    split++;
-  }
-  for (let k = 0; k < t.index.length; k++) {
-    parts.push(k === 0 ? "," : "", t.prefix[k] as string, texts[t.index[k] as number] as string);
+  parts[at++] = nh > 0 ? "," : "";
+  if (nh > 0) split++;
+  parts[at++] = nt > 0 ? "," : "";
+  for (let k = 0; k < nt; k++) {
+    parts[at++] = t.prefix[k] as string;
+    parts[at++] = texts[t.index[k] as number] as string;
   }
   const all = parts.join("");
-  parts.length = 0;
   return { head: all.slice(0, split), tail: all.slice(split) };
 }
 
@@ -825,7 +822,7 @@ function scanMembers(texts: string[], top: boolean): Shape {
       skipWs();
       const before = encodedSize;
       const text = scanValue();
-      texts.push(text);
+      texts[node.names.length - 1] = text;
       if (top && node.cdc) {
         encodedSize = before;
         if (node.deletedAt) membersDeleted = text !== "null";
@@ -848,9 +845,7 @@ function scanObject(): string {
   const end = shapeEnd(scanMembers(texts, false));
   level--;
   encodedDepth = membersDepth + 1;
-  const text = `{${joinMembers(texts, end.all)}}`;
-  texts.length = 0;
-  return text;
+  return `{${joinMembers(texts, end.all)}}`;
 }
 
 /** The stored text at `path` of scanned top-level members (undefined if missing). */
@@ -878,8 +873,8 @@ function scannedKey(names: string[], texts: string[], paths: string[][]): string
     if (t === undefined) return undefined;
     out += `${t}\u0001`;
   }
-  // Own storage, so that the index key does not keep the request text alive through a slice.
-  return flatten(ownCopy(out));
+  // Flat, so that the index key does not keep the request text alive through a slice.
+  return flatten(out);
 }
 
 /** The data object at `pos` as a record of `table`. */
@@ -906,7 +901,6 @@ function scanRecord(table: string, keysOf: (table: string) => TableKeys): Import
   if (indexFields !== undefined) {
     indexKey = pk !== null && pk !== undefined && sameFields(pk, indexFields) ? pkKey : scannedKey(names, texts, indexFields);
   }
-  texts.length = 0;
   return {
     table,
     head,
