@@ -318,7 +318,10 @@ const plainFloat = (x: number) => Number.isFinite(x) && !Object.is(x, -0);
 
 /** The clean `json` text when it differs from the stored text (rare: -0 or ±Infinity). */
 function recordClean(r: ImportRecord, id: string, creationTime: number, text: string): string | undefined {
-  if (r.specialText) return cleanSpecials(recordText(r, id, creationTime, "json"));
+  if (r.specialText) {
+    const clean = cleanSpecials(recordText(r, id, creationTime, "json"));
+    return clean === text ? undefined : clean;
+  }
   if (r.special === undefined) return plainFloat(creationTime) ? undefined : recordText(r, id, creationTime, "json");
   const doc = convert(r.special) as ConvexObject;
   for (const k of Object.keys(doc)) if (k.startsWith(CDC_PREFIX)) delete doc[k];
@@ -520,8 +523,8 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-/** A JSON number token as stored Float64 text. */
-function scanNumber(): string {
+/** A JSON number token as stored Float64 text ("" when `skip`: only checked, never stored). */
+function scanNumber(skip = false): string {
   const start = pos;
   let i = pos;
   let c = src.charCodeAt(i);
@@ -532,21 +535,17 @@ function scanNumber(): string {
     while (isDigit(c));
   } else throw BAIL;
   const intEnd = i;
-  let plain = true;
+  let fraction = false;
   if (c === 46) {
-    plain = false;
+    fraction = true;
     c = src.charCodeAt(++i);
     if (!isDigit(c)) throw BAIL;
     do c = src.charCodeAt(++i);
     while (isDigit(c));
-    if (!(c === 101 || c === 69) && isCanonicalDecimal(start, intEnd, i)) {
-      pos = i;
-      encodedSize += 9;
-      return src.slice(start, i);
-    }
   }
+  let exponent = false;
   if (c === 101 || c === 69) {
-    plain = false;
+    exponent = true;
     c = src.charCodeAt(++i);
     if (c === 43 || c === 45) c = src.charCodeAt(++i);
     if (!isDigit(c)) throw BAIL;
@@ -554,11 +553,16 @@ function scanNumber(): string {
     while (isDigit(c));
   }
   pos = i;
+  if (skip) return "";
   encodedSize += 9;
   const first = src.charCodeAt(start);
-  if (plain && i - start <= 15 && !(first === 45 && src.charCodeAt(start + 1) === 48)) {
-    // An integer below 10^15 (not -0): exact as a double, formatted as its digits plus ".0".
-    return first === 48 ? "0.0" : `${src.slice(start, i)}.0`;
+  if (!exponent) {
+    if (fraction) {
+      if (isCanonicalDecimal(start, intEnd, i)) return src.slice(start, i);
+    } else if (i - start <= 15 && !(first === 45 && src.charCodeAt(start + 1) === 48)) {
+      // An integer below 10^15 (not -0): exact as a double, formatted as its digits plus ".0".
+      return first === 48 ? "0.0" : `${src.slice(start, i)}.0`;
+    }
   }
   const x = Number(src.slice(start, i));
   if (x !== 0 && Number.isFinite(x)) return formatFloat(x);
@@ -821,7 +825,9 @@ function scanMembers(texts: string[], top: boolean): Shape {
       expectChar(58);
       skipWs();
       const before = encodedSize;
-      const text = scanValue();
+      const c = src.charCodeAt(pos);
+      // A top-level CDC number is dropped unencoded (as the parsed path does): only check it.
+      const text = top && node.cdc && (c === 45 || isDigit(c)) ? scanNumber(true) : scanValue();
       texts[node.names.length - 1] = text;
       if (top && node.cdc) {
         encodedSize = before;
