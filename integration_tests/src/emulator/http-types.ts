@@ -13,6 +13,10 @@ export interface RequestCtx {
    * for handlers that convert every number to Float64 anyway.
    */
   jsonBody(numbers?: "exact" | "float64"): unknown;
+  /** The Json extractor's checks (Content-Type, body limit) without the parse: the body bytes. */
+  jsonBytes(): Buffer;
+  /** Parses the body text exactly as `jsonBody` would (same errors). */
+  parseJson(text: string, numbers?: "exact" | "float64"): unknown;
 }
 
 export interface Reply {

@@ -14,9 +14,9 @@ import {
   tooManyFields,
   tooNested,
 } from "./limits.js";
-import { isIdentifier, sanitizeFieldNameCached, sanitizeTableName } from "./names.js";
-import { flatten, type PkIndex, rebuildIndex, storedCreationTime, type Tablet, type Txn } from "./store.js";
-import { byteOrder, type ConvexObject, encodeFields, encodeValue, type Format, formatFloat, isObject, type Value } from "./values.js";
+import { isIdentifier, ownCopy, sanitizeFieldNameCached, sanitizeTableName } from "./names.js";
+import { type PkIndex, rebuildIndex, storedCreationTime, type Tablet, type Txn } from "./store.js";
+import { byteOrder, type ConvexObject, encodeFields, encodeValue, type Format, flatten, formatFloat, isObject, type Value } from "./values.js";
 
 const INDEX_SUFFIX = "._by_airbyte_primary_key";
 const DUPLICATE_FIELD_LIMIT = 3;
@@ -231,6 +231,8 @@ interface ImportRecord {
   deleted: boolean;
   /** The parsed `data`, kept only when a value (-0, ±Infinity) encodes differently in `json`. */
   special: Record<string, unknown> | undefined;
+  /** Set by the scanner when the stored text has -0 or ±Infinity (as `{"$float":…}`). */
+  specialText: boolean;
   /** Index key for the stream's primary key; the first primary-key path that is missing (or -1). */
   pkKey: string | undefined;
   pkMissing: number;
@@ -300,6 +302,7 @@ function convertMessage(m: { tableName: string; data: unknown }, keysOf: (table:
     nesting: depth + 1,
     deleted,
     special: encodedSpecial ? data : undefined,
+    specialText: false,
     pkKey,
     pkMissing,
     indexKey,
@@ -315,6 +318,10 @@ const plainFloat = (x: number) => Number.isFinite(x) && !Object.is(x, -0);
 
 /** The clean `json` text when it differs from the stored text (rare: -0 or ±Infinity). */
 function recordClean(r: ImportRecord, id: string, creationTime: number, text: string): string | undefined {
+  if (r.specialText) {
+    const clean = cleanSpecials(recordText(r, id, creationTime, "json"));
+    return clean === text ? undefined : clean;
+  }
   if (r.special === undefined) return plainFloat(creationTime) ? undefined : recordText(r, id, creationTime, "json");
   const doc = convert(r.special) as ConvexObject;
   for (const k of Object.keys(doc)) if (k.startsWith(CDC_PREFIX)) delete doc[k];
@@ -322,6 +329,20 @@ function recordClean(r: ImportRecord, id: string, creationTime: number, text: st
   doc._creationTime = creationTime;
   const clean = encodeFields(doc, "json");
   return clean === text ? undefined : clean;
+}
+
+/** The stored forms of the floats that `json` writes differently, and their `json` forms. */
+const SPECIAL_FLOATS = [-0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY].map(
+  (x) => [encodeValue(x, "convex_encoded_json"), encodeValue(x, "json")] as const,
+);
+
+/**
+ * The `json` text of stored text: its `{"$float":…}` objects replaced. The pattern cannot occur
+ * elsewhere: quotes inside strings are escaped and field names never start with `$`.
+ */
+function cleanSpecials(text: string): string {
+  for (const [stored, clean] of SPECIAL_FLOATS) if (text.includes(stored)) text = text.split(stored).join(clean);
+  return text;
 }
 
 interface ParsedFields {
@@ -397,14 +418,637 @@ function isPathList(v: unknown): v is string[][] {
   return Array.isArray(v) && v.every((p) => Array.isArray(p) && p.every((f) => typeof f === "string"));
 }
 
-function importRecords(ctx: RequestCtx): Reply {
-  const identity = ctx.identity();
-  const args = parseImportBody(ctx.jsonBody("float64"));
-  requireOperation(identity, "import");
-  const dep = ctx.dep;
-  // Conversion of every message and table happens before any write.
+/*
+ * The import fast path: one scanner turns the request bytes straight into stored text, without
+ * building parsed objects. It reads the body as Latin-1 (one char per byte, so a token's length is
+ * its UTF-8 size), copies string tokens without escapes as they are (the server writes the same
+ * text: it escapes only `"`, `\` and control characters), decodes the rare non-ASCII or escaped
+ * token, and re-formats numbers as Float64. Objects are matched against a tree of the key
+ * sequences seen before, which holds each shape's sanitized names and sorted member order.
+ * Anything unusual (duplicate or colliding names, limits, unknown members, syntax errors, any
+ * error at all) abandons the scan, and the parsed path redoes the request with its exact errors.
+ * The scan writes nothing, so abandoning it has no side effects.
+ */
+
+/** Thrown to abandon the scan. */
+const BAIL = new Error("import scan abandoned");
+
+/** The body as Latin-1 text. */
+let src = "";
+let pos = 0;
+/** Nesting of open containers (the data object is 1). */
+let level = 0;
+/** UTF-8 length of the last string token's value; its decoded value when it was not plain ASCII. */
+let lastBytes = 0;
+let lastDecoded: string | undefined;
+/** Set when a value (-0, ±Infinity) encodes differently in the clean `json` format. */
+let scanSpecial = false;
+
+function skipWs(): void {
+  let c = src.charCodeAt(pos);
+  while (c === 32 || c === 10 || c === 13 || c === 9) c = src.charCodeAt(++pos);
+}
+
+function expectChar(c: number): void {
+  if (src.charCodeAt(pos) !== c) throw BAIL;
+  pos++;
+}
+
+/** After a member or item: true for `,` (and skips the whitespace after it), false for `close`. */
+function nextOrClose(close: number): boolean {
+  skipWs();
+  const c = src.charCodeAt(pos++);
+  if (c === 44) {
+    skipWs();
+    return true;
+  }
+  if (c === close) return false;
+  throw BAIL;
+}
+
+/** The string token at `pos` as stored text: the token itself when it is plain ASCII. */
+function scanString(): string {
+  const start = pos;
+  let i = pos + 1;
+  let high = false;
+  for (;;) {
+    const c = src.charCodeAt(i);
+    if (c === 34) break;
+    if (c === 92) return scanEscaped(start);
+    if (!(c >= 0x20)) throw BAIL; // a control character, or the end of the text (NaN)
+    if (c >= 0x80) high = true;
+    i++;
+  }
+  pos = i + 1;
+  if (!high) {
+    lastBytes = pos - start - 2;
+    lastDecoded = undefined;
+    return src.slice(start, pos);
+  }
+  // UTF-8 resynchronizes at the ASCII quotes: decoding the token alone decodes it as the body.
+  const text = Buffer.from(src.slice(start, pos), "latin1").toString("utf8");
+  lastDecoded = text.slice(1, -1);
+  lastBytes = Buffer.byteLength(lastDecoded);
+  return text;
+}
+
+function scanEscaped(start: number): string {
+  let i = start + 1;
+  for (;;) {
+    const c = src.charCodeAt(i);
+    if (c === 34) break;
+    if (c === 92) i++;
+    else if (Number.isNaN(c)) throw BAIL;
+    i++;
+  }
+  pos = i + 1;
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(src.slice(start, pos), "latin1").toString("utf8"));
+  } catch {
+    throw BAIL;
+  }
+  if (typeof v !== "string") throw BAIL;
+  lastBytes = Buffer.byteLength(v);
+  lastDecoded = v;
+  return JSON.stringify(v);
+}
+
+/** The value of the string token just scanned as `text`. */
+function tokenValue(text: string): string {
+  return lastDecoded ?? text.slice(1, -1);
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** A JSON number token as stored Float64 text ("" when `skip`: only checked, never stored). */
+function scanNumber(skip = false): string {
+  const start = pos;
+  let i = pos;
+  let c = src.charCodeAt(i);
+  if (c === 45) c = src.charCodeAt(++i);
+  if (c === 48) c = src.charCodeAt(++i);
+  else if (c >= 49 && c <= 57) {
+    do c = src.charCodeAt(++i);
+    while (isDigit(c));
+  } else throw BAIL;
+  const intEnd = i;
+  let fraction = false;
+  if (c === 46) {
+    fraction = true;
+    c = src.charCodeAt(++i);
+    if (!isDigit(c)) throw BAIL;
+    do c = src.charCodeAt(++i);
+    while (isDigit(c));
+  }
+  let exponent = false;
+  if (c === 101 || c === 69) {
+    exponent = true;
+    c = src.charCodeAt(++i);
+    if (c === 43 || c === 45) c = src.charCodeAt(++i);
+    if (!isDigit(c)) throw BAIL;
+    do c = src.charCodeAt(++i);
+    while (isDigit(c));
+  }
+  pos = i;
+  if (skip) return "";
+  encodedSize += 9;
+  const first = src.charCodeAt(start);
+  if (!exponent) {
+    if (fraction) {
+      if (isCanonicalDecimal(start, intEnd, i)) return src.slice(start, i);
+    } else if (i - start <= 15 && !(first === 45 && src.charCodeAt(start + 1) === 48)) {
+      // An integer below 10^15 (not -0): exact as a double, formatted as its digits plus ".0".
+      return first === 48 ? "0.0" : `${src.slice(start, i)}.0`;
+    }
+  }
+  const x = Number(src.slice(start, i));
+  if (x !== 0 && Number.isFinite(x)) return formatFloat(x);
+  if (x === 0 && !Object.is(x, -0)) return "0.0";
+  // -0 and ±Infinity are stored as `{"$float":…}`.
+  scanSpecial = true;
+  return encodeValue(x, "convex_encoded_json");
+}
+
+/**
+ * Whether a decimal token `int.frac` (no exponent) is already the server's text for its double:
+ * at most 15 digits (so it round-trips, and no shorter decimal reads as the same double), no
+ * trailing zero (except a lone ".0" of a non-negative-zero integer), and at least 1e-5 (printed
+ * without an exponent).
+ */
+function isCanonicalDecimal(start: number, intEnd: number, end: number): boolean {
+  const neg = src.charCodeAt(start) === 45;
+  const intStart = neg ? start + 1 : start;
+  const fracStart = intEnd + 1;
+  if (intEnd - intStart + (end - fracStart) > 15) return false;
+  const intZero = intEnd - intStart === 1 && src.charCodeAt(intStart) === 48;
+  if (src.charCodeAt(end - 1) === 48) {
+    // Only "n.0": an integer (formatted with ".0"), but not -0.
+    return end - fracStart === 1 && !(neg && intZero);
+  }
+  if (intZero && end - fracStart > 5) {
+    // Below 1e-5 the server writes an exponent: the first five fraction digits must not all be 0.
+    for (let k = fracStart; k < fracStart + 5; k++) if (src.charCodeAt(k) !== 48) return true;
+    return false;
+  }
+  return true;
+}
+
+function scanLiteral(word: string, size: number): string {
+  if (!src.startsWith(word, pos)) throw BAIL;
+  pos += word.length;
+  encodedSize += size;
+  return word;
+}
+
+/** Scans the value at `pos` to its stored text; like `encodeImported` (sets encodedSize/Depth). */
+function scanValue(): string {
+  const c = src.charCodeAt(pos);
+  encodedDepth = 0;
+  switch (c) {
+    case 34: {
+      const text = scanString();
+      encodedSize += lastBytes + 2;
+      return text;
+    }
+    case 123:
+      return scanObject();
+    case 91:
+      return scanArray();
+    case 116:
+      return scanLiteral("true", 1);
+    case 102:
+      return scanLiteral("false", 1);
+    case 110:
+      return scanLiteral("null", 1);
+  }
+  return scanNumber();
+}
+
+/**
+ * Member texts, one array per nesting level (one object is open per level at a time), reused for
+ * every object: written from index 0 on, read only below the object's member count (its shape's
+ * indexes), so never truncated (setting `length` is slow). Emptied after each scan.
+ */
+const scratch: string[][] = [];
+
+function scratchAt(l: number): string[] {
+  let a = scratch[l];
+  if (a === undefined) {
+    a = [];
+    scratch[l] = a;
+  }
+  return a;
+}
+
+function scanArray(): string {
+  if (++level > MAX_VALUE_NESTING) throw BAIL;
+  pos++;
+  skipWs();
+  encodedSize += 2;
+  const items: string[] = [];
+  let max = 0;
+  if (src.charCodeAt(pos) === 93) pos++;
+  else {
+    do {
+      items.push(scanValue());
+      if (encodedDepth > max) max = encodedDepth;
+    } while (nextOrClose(93));
+  }
+  if (items.length > MAX_ARRAY_LEN) throw BAIL;
+  level--;
+  encodedDepth = max + 1;
+  return `[${items.join(",")}]`;
+}
+
+/** A key sequence seen before: the node reached after its last key. */
+interface Shape {
+  /** Sanitized names of the sequence, in key order. */
+  names: string[];
+  /** The last name: a CDC field, the CDC deleted flag. */
+  cdc: boolean;
+  deletedAt: boolean;
+  edges: { token: string; next: Shape }[];
+  /** Filled when an object ends here; null when its names repeat (the parsed path decides). */
+  end: ShapeEnd | null | undefined;
+}
+
+/** Member order of a shape: input indexes in sorted order, and the `,"name":` before each. */
+interface ShapeEnd {
+  all: Members;
+  /** Top level: the non-CDC members that sort before `_creationTime`, and after `_id`. */
+  head: Members;
+  tail: Members;
+}
+
+interface Members {
+  index: number[];
+  prefix: string[];
+}
+
+const SHAPE_LIMIT = 20_000;
+const EDGE_LIMIT = 32;
+let shapeCount = 0;
+let shapeRoot = newShape([], false);
+
+function newShape(names: string[], cdc: boolean): Shape {
+  shapeCount++;
+  const last = names[names.length - 1];
+  return { names, cdc, deletedAt: last === "source_ab_cdc_deleted_at", edges: [], end: undefined };
+}
+
+/** Consumes the key token at `pos`: the shape after it. */
+function nextShape(node: Shape): Shape {
+  const edges = node.edges;
+  for (let k = 0; k < edges.length; k++) {
+    const e = edges[k] as { token: string; next: Shape };
+    if (src.startsWith(e.token, pos)) {
+      pos += e.token.length;
+      return e.next;
+    }
+  }
+  const start = pos;
+  const key = tokenValue(scanString());
+  let name: string;
+  try {
+    name = sanitizeFieldNameCached(key);
+  } catch {
+    throw BAIL;
+  }
+  if (node.names.length >= MAX_OBJECT_FIELDS) throw BAIL;
+  // The raw token identifies the key: equal tokens decode to equal keys.
+  const next = newShape([...node.names, name], name.startsWith(CDC_PREFIX));
+  if (shapeCount > SHAPE_LIMIT) {
+    // A bounded tree: ever-new shapes start it afresh (nodes in use stay valid).
+    shapeCount = 0;
+    shapeRoot = newShape([], false);
+  } else if (edges.length < EDGE_LIMIT) {
+    edges.push({ token: ownCopy(src.slice(start, pos)), next });
+  }
+  return next;
+}
+
+function members(names: string[], order: number[], from: number, to: number, skipCdc: boolean): Members {
+  const index: number[] = [];
+  const prefix: string[] = [];
+  for (let k = from; k < to; k++) {
+    const j = order[k] as number;
+    const name = names[j] as string;
+    if (skipCdc && name.startsWith(CDC_PREFIX)) continue;
+    index.push(j);
+    prefix.push((index.length > 1 ? "," : "") + memberPrefix(name));
+  }
+  return { index, prefix };
+}
+
+function shapeEnd(node: Shape): ShapeEnd {
+  let end = node.end;
+  if (end === undefined) {
+    const names = node.names;
+    const order = names.length > 64 ? largeOrder(names) : sortedOrder(names);
+    end = null;
+    if (order.every((j, k) => k === 0 || names[j] !== names[order[k - 1] as number])) {
+      // No sanitized name starts with `_`: the system fields go between names below and above it.
+      let split = 0;
+      while (split < order.length && (names[order[split] as number] as string) < "_") split++;
+      end = {
+        all: members(names, order, 0, order.length, false),
+        head: members(names, order, 0, split, true),
+        tail: members(names, order, split, order.length, true),
+      };
+    }
+    node.end = end;
+  }
+  if (end === null) throw BAIL;
+  return end;
+}
+
+function joinMembers(texts: string[], m: Members): string {
+  const n = m.index.length;
+  const parts: string[] = new Array(2 * n);
+  for (let k = 0; k < n; k++) {
+    parts[2 * k] = m.prefix[k] as string;
+    parts[2 * k + 1] = texts[m.index[k] as number] as string;
+  }
+  return parts.join("");
+}
+
+/** Head and tail of a record in one join (one copy): `head,` and `,tail` slice it. */
+function joinRecord(texts: string[], end: ShapeEnd): { head: string; tail: string } {
+  const h = end.head;
+  const t = end.tail;
+  const nh = h.index.length;
+  const nt = t.index.length;
+  // head members, "," after them, "," before the tail members, tail members.
+  const parts: string[] = new Array(2 * nh + 2 * nt + 2);
+  let split = 0;
+  let at = 0;
+  for (let k = 0; k < nh; k++) {
+    const p = h.prefix[k] as string;
+    const v = texts[h.index[k] as number] as string;
+    parts[at++] = p;
+    parts[at++] = v;
+    split += p.length + v.length;
+  }
+  parts[at++] = nh > 0 ? "," : "";
+  if (nh > 0) split++;
+  parts[at++] = nt > 0 ? "," : "";
+  for (let k = 0; k < nt; k++) {
+    parts[at++] = t.prefix[k] as string;
+    parts[at++] = texts[t.index[k] as number] as string;
+  }
+  const all = parts.join("");
+  return { head: all.slice(0, split), tail: all.slice(split) };
+}
+
+/** Nesting of the user fields (CDC fields excluded at the top level) of the last scanned object. */
+let membersDepth = 0;
+/** Whether the top-level object just scanned has a non-null CDC deleted flag. */
+let membersDeleted = false;
+
+/**
+ * Scans an object's members (after its `{`) into `texts`, like `encodeMembers`; at the top level
+ * CDC members are left out of the size and nesting. Returns the object's shape.
+ */
+function scanMembers(texts: string[], top: boolean): Shape {
+  skipWs();
+  let node = shapeRoot;
+  let max = 0;
+  if (src.charCodeAt(pos) === 125) pos++;
+  else {
+    do {
+      if (src.charCodeAt(pos) !== 34) throw BAIL;
+      node = nextShape(node);
+      skipWs();
+      expectChar(58);
+      skipWs();
+      const before = encodedSize;
+      const c = src.charCodeAt(pos);
+      // A top-level CDC number is dropped unencoded (as the parsed path does): only check it.
+      const text = top && node.cdc && (c === 45 || isDigit(c)) ? scanNumber(true) : scanValue();
+      texts[node.names.length - 1] = text;
+      if (top && node.cdc) {
+        encodedSize = before;
+        if (node.deletedAt) membersDeleted = text !== "null";
+        continue;
+      }
+      // Sanitized names are printable ASCII: one byte per character.
+      encodedSize += (node.names[node.names.length - 1] as string).length + 1;
+      if (encodedDepth > max) max = encodedDepth;
+    } while (nextOrClose(125));
+  }
+  membersDepth = max;
+  return node;
+}
+
+function scanObject(): string {
+  if (++level > MAX_VALUE_NESTING) throw BAIL;
+  pos++;
+  const texts = scratchAt(level);
+  encodedSize += 2;
+  const end = shapeEnd(scanMembers(texts, false));
+  level--;
+  encodedDepth = membersDepth + 1;
+  return `{${joinMembers(texts, end.all)}}`;
+}
+
+/** The stored text at `path` of scanned top-level members (undefined if missing). */
+function scannedPath(names: string[], texts: string[], path: string[]): string | undefined {
+  const first = path[0];
+  if (first === undefined || first.startsWith(CDC_PREFIX)) return undefined;
+  const j = names.indexOf(first);
+  if (j < 0) return undefined;
+  const text = texts[j] as string;
+  if (path.length === 1) return text;
+  // Without special floats, parsing scanned text gives the converted value back.
+  if (text.includes('{"$float":')) throw BAIL;
+  let v = JSON.parse(text) as Value | undefined;
+  for (let i = 1; i < path.length; i++) {
+    const name = path[i] as string;
+    v = isObject(v) && Object.hasOwn(v, name) ? v[name] : undefined;
+  }
+  return v === undefined ? undefined : encodeValue(v, "convex_encoded_json");
+}
+
+function scannedKey(names: string[], texts: string[], paths: string[][]): string | undefined {
+  let out = "";
+  for (const path of paths) {
+    const t = scannedPath(names, texts, path);
+    if (t === undefined) return undefined;
+    out += `${t}\u0001`;
+  }
+  // Flat, so that the index key does not keep the request text alive through a slice.
+  return flatten(out);
+}
+
+/** The data object at `pos` as a record of `table`. */
+function scanRecord(table: string, keysOf: (table: string) => TableKeys): ImportRecord {
+  level = 1;
+  pos++;
+  const texts = scratchAt(1);
+  encodedSize = 0;
+  scanSpecial = false;
+  membersDeleted = false;
+  const shape = scanMembers(texts, true);
+  level = 0;
+  const end = shapeEnd(shape);
+  const { head, tail } = joinRecord(texts, end);
+  const names = shape.names;
+  const { pk, indexFields } = keysOf(table);
+  let pkKey: string | undefined;
+  let pkMissing = -1;
+  if (pk !== null && pk !== undefined) {
+    pkMissing = pk.findIndex((path) => scannedPath(names, texts, path) === undefined);
+    pkKey = pkMissing < 0 ? scannedKey(names, texts, pk) : undefined;
+  }
+  let indexKey: string | undefined;
+  if (indexFields !== undefined) {
+    indexKey = pk !== null && pk !== undefined && sameFields(pk, indexFields) ? pkKey : scannedKey(names, texts, indexFields);
+  }
+  return {
+    table,
+    head,
+    tail,
+    size: encodedSize + 2,
+    nesting: membersDepth + 1,
+    deleted: membersDeleted,
+    special: undefined,
+    specialText: scanSpecial,
+    pkKey,
+    pkMissing,
+    indexKey,
+  };
+}
+
+let lastTableToken = "";
+let lastTable = "";
+
+function scanTableName(): string {
+  if (src.charCodeAt(pos) !== 34) throw BAIL;
+  if (lastTableToken !== "" && src.startsWith(lastTableToken, pos)) {
+    pos += lastTableToken.length;
+    return lastTable;
+  }
+  const start = pos;
+  const name = tokenValue(scanString());
+  try {
+    lastTable = ownCopy(sanitizeTableName(name));
+  } catch {
+    throw BAIL;
+  }
+  lastTableToken = ownCopy(src.slice(start, pos));
+  return lastTable;
+}
+
+/** One message `{"tableName": …, "data": {…}}` (either order). */
+function scanMessage(keysOf: (table: string) => TableKeys): ImportRecord {
+  expectChar(123);
+  skipWs();
+  let table: string | undefined;
+  let dataAt = -1;
+  do {
+    if (src.charCodeAt(pos) !== 34) throw BAIL;
+    const key = scanString();
+    skipWs();
+    expectChar(58);
+    skipWs();
+    if (key === '"tableName"' && table === undefined) {
+      table = scanTableName();
+      if (dataAt >= 0) {
+        // `data` came first: scan it now that its table is known.
+        const end = pos;
+        pos = dataAt;
+        const r = scanRecord(table, keysOf);
+        pos = end;
+        return lastMember(r);
+      }
+    } else if (key === '"data"' && dataAt < 0) {
+      if (src.charCodeAt(pos) !== 123) throw BAIL;
+      if (table !== undefined) return lastMember(scanRecord(table, keysOf));
+      dataAt = pos;
+      skipContainer();
+    } else {
+      throw BAIL;
+    }
+  } while (nextOrClose(125));
+  throw BAIL; // `tableName` or `data` is missing
+}
+
+function lastMember(r: ImportRecord): ImportRecord {
+  if (nextOrClose(125)) throw BAIL; // more members after both
+  return r;
+}
+
+/** Skips the object or array at `pos` (its text is checked when it is used). */
+function skipContainer(): void {
+  let depth = 0;
+  do {
+    const c = src.charCodeAt(pos);
+    if (c === 34) {
+      scanString();
+      continue;
+    }
+    if (c === 123 || c === 91) depth++;
+    else if (c === 125 || c === 93) depth--;
+    else if (Number.isNaN(c)) throw BAIL;
+    pos++;
+  } while (depth > 0);
+}
+
+/** The import body scanned to records, or undefined when the parsed path must handle it. */
+function scanImportBody(body: Buffer, dep: Deployment): { tables: Map<string, string[][] | null>; records: ImportRecord[] } | undefined {
+  src = body.toString("latin1");
+  pos = 0;
+  level = 0;
+  try {
+    skipWs();
+    expectChar(123);
+    skipWs();
+    let tables: Map<string, string[][] | null> | undefined;
+    let records: ImportRecord[] | undefined;
+    do {
+      if (src.charCodeAt(pos) !== 34) throw BAIL;
+      const key = scanString();
+      skipWs();
+      expectChar(58);
+      skipWs();
+      if (key === '"tables"' && tables === undefined) {
+        if (src.charCodeAt(pos) !== 123) throw BAIL;
+        const start = pos;
+        skipContainer();
+        const text = Buffer.from(src.slice(start, pos), "latin1").toString("utf8");
+        tables = parseImportBody({ tables: JSON.parse(text), messages: [] }).tables;
+      } else if (key === '"messages"' && tables !== undefined && records === undefined) {
+        const keysOf = tableKeys(dep, tables);
+        expectChar(91);
+        skipWs();
+        records = [];
+        if (src.charCodeAt(pos) === 93) pos++;
+        else {
+          do records.push(scanMessage(keysOf));
+          while (nextOrClose(93));
+        }
+      } else {
+        throw BAIL;
+      }
+    } while (nextOrClose(125));
+    skipWs();
+    if (pos !== src.length || tables === undefined || records === undefined) throw BAIL;
+    return { tables, records };
+  } catch {
+    return undefined;
+  } finally {
+    src = "";
+    for (const a of scratch) if (a !== undefined) a.length = 0;
+  }
+}
+
+/** What conversion needs of each table, looked up once per table and request. */
+function tableKeys(dep: Deployment, tables: Map<string, string[][] | null>): (table: string) => TableKeys {
   const pks = new Map<string, string[][] | null>();
-  for (const [name, pk] of args.tables) {
+  for (const [name, pk] of tables) {
     try {
       pks.set(sanitizeTableName(name), pk);
     } catch {
@@ -412,7 +1056,7 @@ function importRecords(ctx: RequestCtx): Reply {
     }
   }
   const known = new Map<string, TableKeys>();
-  const keysOf = (table: string): TableKeys => {
+  return (table: string): TableKeys => {
     let k = known.get(table);
     if (k === undefined) {
       k = { pk: pks.get(table), indexFields: dep.store.getTable(table)?.pkIndex?.fields };
@@ -420,13 +1064,30 @@ function importRecords(ctx: RequestCtx): Reply {
     }
     return k;
   };
-  const messages = args.messages;
-  const records: ImportRecord[] = new Array(messages.length);
-  for (let i = 0; i < messages.length; i++) {
-    records[i] = convertMessage(messages[i] as { tableName: string; data: unknown }, keysOf);
-    // Drop the parsed message: only its encoded form is needed from here on.
-    messages[i] = undefined as unknown as { tableName: string; data: unknown };
+}
+
+function importRecords(ctx: RequestCtx): Reply {
+  const identity = ctx.identity();
+  const bytes = ctx.jsonBytes();
+  const dep = ctx.dep;
+  // Conversion of every message and table happens before any write.
+  let args = scanImportBody(bytes, dep);
+  if (args === undefined) {
+    const parsed = parseImportBody(ctx.parseJson(bytes.toString("utf8"), "float64"));
+    requireOperation(identity, "import");
+    const keysOf = tableKeys(dep, parsed.tables);
+    const messages = parsed.messages;
+    const records: ImportRecord[] = new Array(messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      records[i] = convertMessage(messages[i] as { tableName: string; data: unknown }, keysOf);
+      // Drop the parsed message: only its encoded form is needed from here on.
+      messages[i] = undefined as unknown as { tableName: string; data: unknown };
+    }
+    args = { tables: parsed.tables, records };
+  } else {
+    requireOperation(identity, "import");
   }
+  const records = args.records;
   const streams = new Map<string, string[][] | null>();
   for (const [name, pk] of args.tables) {
     if (pk !== null && pk.length === 0) throw badRequest("EmptyPrimaryKey", "Primary keys cannot be empty");

@@ -59,6 +59,8 @@ const fieldCache = new Map<string, string | SanitizeError>();
 export function sanitizeFieldNameCached(name: string): string {
   let out = fieldCache.get(name);
   if (out === undefined) {
+    // A fresh copy: `name` may be a slice of a whole request body, which the cache would retain.
+    name = ownCopy(name);
     try {
       out = sanitizeFieldName(name);
     } catch (e) {
@@ -71,4 +73,10 @@ export function sanitizeFieldNameCached(name: string): string {
   }
   if (typeof out !== "string") throw out;
   return out;
+}
+
+/** A string with its own storage (not a slice of a larger string that it would keep alive). */
+export function ownCopy(s: string): string {
+  // Slicing a concatenation flattens it into new storage first; short strings are never slices.
+  return s.length < 13 ? s : ` ${s}`.slice(1);
 }

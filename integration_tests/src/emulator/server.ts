@@ -58,6 +58,22 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Body> {
   });
 }
 
+function parseJsonText(text: string, numbers: "exact" | "float64" = "exact"): unknown {
+  if (numbers === "float64") {
+    try {
+      // The native parse rounds big integers to the nearest double, as Number(bigint) does.
+      return JSON.parse(text);
+    } catch {
+      // Falls through so a syntax error reads exactly as it does for the other routes.
+    }
+  }
+  try {
+    return parseExact(text);
+  } catch (e) {
+    throw badJsonBody(`Failed to parse the request body as JSON: ${(e as Error).message}`);
+  }
+}
+
 export interface ServerOptions {
   /** Added to every request (the benchmark's "20 ms" runs). */
   latencyMs: number;
@@ -200,27 +216,16 @@ export class EmulatorServer {
           const auth = headers.authorization;
           return authenticate(auth, auth === undefined ? (query.get("adminKey") ?? undefined) : undefined, dep.keys);
         },
-        jsonBody: (numbers = "exact") => {
+        jsonBytes: () => {
           const ct = headers["content-type"];
           if (!isJsonContentType(typeof ct === "string" ? ct : undefined)) {
             throw badJsonBody("Expected request with `Content-Type: application/json`");
           }
           if (body.tooLarge) throw badJsonBody("Failed to buffer the request body: length limit exceeded");
-          const text = body.bytes.toString("utf8");
-          if (numbers === "float64") {
-            try {
-              // The native parse rounds big integers to the nearest double, as Number(bigint) does.
-              return JSON.parse(text);
-            } catch {
-              // Falls through so a syntax error reads exactly as it does for the other routes.
-            }
-          }
-          try {
-            return parseExact(text);
-          } catch (e) {
-            throw badJsonBody(`Failed to parse the request body as JSON: ${(e as Error).message}`);
-          }
+          return body.bytes;
         },
+        parseJson: parseJsonText,
+        jsonBody: (numbers = "exact") => parseJsonText(ctx.jsonBytes().toString("utf8"), numbers),
       };
       return handler(ctx);
     } catch (e) {
