@@ -24,7 +24,9 @@ export function keyOnlyRecord(primaryKey: readonly (readonly string[])[], values
       if (depth === path.length - 1) node[field] = values[i];
       else {
         const next = node[field];
-        node = (next !== null && typeof next === "object" ? next : (node[field] = {})) as Record<string, unknown>;
+        const child = next !== null && typeof next === "object" ? (next as Record<string, unknown>) : {};
+        node[field] = child;
+        node = child;
       }
     });
   });
