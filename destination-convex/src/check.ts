@@ -9,12 +9,20 @@ import { type AirbyteConnectionStatus, ConnectorError, ConvexNetworkError, isCon
 import { createClient, type DestinationDeps, resolveSettings } from "./settings.js";
 import type { DestinationConfig } from "./spec.js";
 
-export async function checkConnection(config: DestinationConfig, deps: DestinationDeps = {}, signal?: AbortSignal): Promise<AirbyteConnectionStatus> {
+export async function checkConnection(
+  config: DestinationConfig,
+  deps: DestinationDeps = {},
+  signal?: AbortSignal,
+  onWarning?: (message: string) => void,
+): Promise<AirbyteConnectionStatus> {
   const settings = resolveSettings(config);
   let client: ReturnType<typeof createClient>;
   try {
     // A check should answer quickly: few attempts, short timeouts.
-    client = createClient(config, { ...settings, requestTimeoutMs: Math.min(settings.requestTimeoutMs, 30_000) }, { ...deps, retry: { maxAttempts: 3, maxTotalMs: 20_000, ...deps.retry } }, signal ? { signal } : {});
+    client = createClient(config, { ...settings, requestTimeoutMs: Math.min(settings.requestTimeoutMs, 30_000) }, { ...deps, retry: { maxAttempts: 3, maxTotalMs: 20_000, ...deps.retry } }, {
+      ...(signal ? { signal } : {}),
+      ...(onWarning ? { onWarning } : {}),
+    });
   } catch (err) {
     if (err instanceof ConnectorError) return { status: "FAILED", message: err.message };
     throw err;

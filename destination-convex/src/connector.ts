@@ -10,7 +10,8 @@ export function createDestination(deps: DestinationDeps = {}): DestinationDefini
     kind: "destination",
     name: "destination-convex",
     spec: destinationSpec,
-    check: (config, ctx) => checkConnection(config, deps, ctx.signal),
+    // Warnings (e.g. whitespace trimmed from the key) reach the user as LOG messages.
+    check: (config, ctx) => checkConnection(config, deps, ctx.signal, (m) => void ctx.logger.warn(m).catch(() => undefined)),
     write: (config, catalog, input, ctx) => writeToConvex(config, catalog, input, ctx, deps),
   };
 }

@@ -234,6 +234,14 @@ describe("check", () => {
     expect(emulator.tables()).toEqual(before);
   });
 
+  it("warns that whitespace around the key was trimmed, and still succeeds", async () => {
+    const args = writeArgs(config({ access_key: ` ${KEY}\n` }), []);
+    const r = await runInProcess(["check", "--config", args[2] as string], []);
+    expectNoKey(r);
+    expect(r.messages.find((m) => m.type === "CONNECTION_STATUS")?.connectionStatus).toEqual({ status: "SUCCEEDED" });
+    expect(r.logs.some((l) => l.level === "WARN" && /whitespace/i.test(l.message))).toBe(true);
+  });
+
   it("explains a wrong key, a read-only key and an unreachable URL", async () => {
     const wrong = await check(config({ access_key: "prod:dest-test|not-the-key" }));
     expect(wrong.status).toBe("FAILED");

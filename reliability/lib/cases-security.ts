@@ -104,7 +104,10 @@ export function runAudit(): { result: string; passed: boolean | undefined } {
   }
   try {
     const j = JSON.parse(out) as { error?: { summary?: string; code?: string }; message?: string; metadata?: { vulnerabilities?: Record<string, number> } };
-    if (j.error) return { result: `not run: ${j.error.code ?? ""} ${j.error.summary ?? ""}`.trim(), passed: undefined };
+    if (j.error) {
+      const why = `${j.error.code ?? ""} ${j.error.summary ?? ""}`.trim() || j.message || "npm audit reported an error";
+      return { result: `not run: ${why}`, passed: undefined };
+    }
     if (j.metadata === undefined) return { result: `not run: ${j.message ?? "npm audit returned no advisories data"}`, passed: undefined };
     const v = j.metadata?.vulnerabilities ?? {};
     const bad = (v.high ?? 0) + (v.critical ?? 0);
