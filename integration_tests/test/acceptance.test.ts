@@ -108,7 +108,7 @@ describe("check", () => {
     expect(bad.code).toBe(0);
     const statuses = ofType(bad.messages, "CONNECTION_STATUS");
     expect(statuses).toHaveLength(1);
-    expect((statuses[0]?.connectionStatus as Msg).status).toBe("FAILED");
+    expect(statuses[0]?.connectionStatus).toMatchObject({ status: "FAILED" });
   });
 });
 
