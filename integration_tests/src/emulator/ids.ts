@@ -1,5 +1,6 @@
 /** Convex document IDs (id_v6): VInt(table number) ++ 16-byte internal id ++ Fletcher-16 footer, base32. */
 import { flatten } from "./values.js";
+import type { SeededRandom } from "../random.js";
 
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 const DECODE = new Map<string, number>([...ALPHABET].map((c, i) => [c, i]));
@@ -88,28 +89,11 @@ export function decodeId(id: string): { tableNumber: number; internal: Uint8Arra
   return { tableNumber: n, internal: bytes.slice(i, i + 16) };
 }
 
-/** A small deterministic PRNG (mulberry32) for internal ids and tablet ids. */
-export class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  bytes(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = Math.floor(this.next() * 256);
-    return out;
-  }
-}
+/** Internal ids and tablet ids come from the same seeded PRNG as the data generator. */
+export { SeededRandom as Rng } from "../random.js";
 
 /** Internal id: 14 random bytes then a 2-byte day number (document_id.rs). */
-export function newInternalId(rng: Rng, nowMs: number): Uint8Array {
+export function newInternalId(rng: SeededRandom, nowMs: number): Uint8Array {
   const out = new Uint8Array(16);
   out.set(rng.bytes(14), 0);
   const day = Math.floor(nowMs / 86_400_000) & 0xffff;

@@ -3,7 +3,7 @@
  * int64 (bigint), bytes, unicode, occasional NaN/±Infinity, and large documents on request.
  * Document i of a kind depends only on (seed, kind, i), so any slice can be regenerated.
  */
-import { SeededRandom } from "./random.js";
+import { SeededRandom } from "../random.js";
 
 export type GeneratedDoc = Record<string, unknown>;
 export type DocKind = "users" | "messages" | "events";
