@@ -1230,18 +1230,27 @@ function backfillDone(index: PkIndex, nowMs: number): boolean {
   return false;
 }
 
-function indexesReady(ctx: RequestCtx): Reply {
+/**
+ * The body `{"<field>": ["name", …]}` of indexes_ready and clear_tables, with the server's order of
+ * checks: authentication, then the body, then the permission.
+ */
+function stringListBody(ctx: RequestCtx, field: string): string[] {
   const identity = ctx.identity();
   const body = ctx.jsonBody();
   if (!isObj(body)) throw deserializeBody("invalid type: expected struct at line 1 column 1");
-  if (!("tables" in body)) throw missing("tables");
-  const tables = body.tables;
-  if (!Array.isArray(tables) || !tables.every((t) => typeof t === "string")) {
+  if (!(field in body)) throw missing(field);
+  const list = body[field];
+  if (!Array.isArray(list) || !list.every((t) => typeof t === "string")) {
     throw deserializeBody("invalid type: expected a sequence of strings at line 1 column 2");
   }
   requireOperation(identity, "import");
+  return list as string[];
+}
+
+function indexesReady(ctx: RequestCtx): Reply {
+  const tables = stringListBody(ctx, "tables");
   const indexes: PkIndex[] = [];
-  for (const raw of tables as string[]) {
+  for (const raw of tables) {
     const name = sanitizeTable(raw);
     const index = ctx.dep.store.getTable(name)?.pkIndex;
     if (index === undefined) throw badRequest("MissingIndex", `Missing index: ${name}${INDEX_SUFFIX}`);
@@ -1259,16 +1268,7 @@ export function finishBackfills(tablets: Tablet[]): void {
 }
 
 function clearTables(ctx: RequestCtx): Reply {
-  const identity = ctx.identity();
-  const body = ctx.jsonBody();
-  if (!isObj(body)) throw deserializeBody("invalid type: expected struct at line 1 column 1");
-  if (!("tableNames" in body)) throw missing("tableNames");
-  const names = body.tableNames;
-  if (!Array.isArray(names) || !names.every((t) => typeof t === "string")) {
-    throw deserializeBody("invalid type: expected a sequence of strings at line 1 column 2");
-  }
-  requireOperation(identity, "import");
-  const sanitized = (names as string[]).map(sanitizeTable);
+  const sanitized = stringListBody(ctx, "tableNames").map(sanitizeTable);
   clearTablesAtomically(ctx.dep, sanitized);
   return empty();
 }
