@@ -36,8 +36,6 @@ export class MessageWriter {
   private readonly out: Writable;
   private chunk = "";
   private broken: Error | undefined;
-  /** Lines written, by message type (tests and summaries read it). */
-  readonly counts = new Map<string, number>();
 
   constructor(out: Writable = process.stdout, masker: SecretMasker = new SecretMasker()) {
     this.out = out;
@@ -60,7 +58,6 @@ export class MessageWriter {
    */
   writeLine(line: string, type = "RAW"): Promise<void> | undefined {
     if (this.broken) throw new TransientError("The output pipe closed before the connector finished; the platform stopped reading.", { internal: this.broken.message });
-    this.counts.set(type, (this.counts.get(type) ?? 0) + 1);
     this.chunk += `${line}\n`;
     // States, logs and traces go out at once so the platform sees them promptly.
     if (this.chunk.length >= CHUNK_BYTES || type !== "RECORD") return this.flush();
