@@ -11,6 +11,7 @@ import {
   ConvexNetworkError,
   ConvexRedirectError,
   ConvexUnexpectedResponseError,
+  RawDocument,
   IMPORT_BODY_LIMIT_BYTES,
   isConvexApiError,
   type RetryInfo,
@@ -526,5 +527,58 @@ describe("redaction", () => {
       expect((err as Error).message).not.toContain(SECRET_PART);
       expect((err as Error).message).toMatch(/deployment_url/);
     }
+  });
+});
+
+describe("export pages read as bytes (listSnapshotRaw, documentDeltasRaw)", () => {
+  const BIG = 1152921504606846977n;
+  const body = `{"values":[{"_id":"a","_ts":${BIG},"_table":"users","_component":"","n":1.5},{"_id":"b","_ts":${BIG + 1n},"_table":"users","_component":""}],"snapshot":${BIG + 9n},"cursor":"c","hasMore":true}`;
+
+  it("gives the same page as the parsed path, with each document a view of its bytes", async () => {
+    const { client, reply } = setup();
+    reply("/api/list_snapshot", { status: 200, body }, { status: 200, body });
+    const raw = await client.listSnapshotRaw({ tableName: "users" });
+    const parsed = await client.listSnapshot({ tableName: "users" });
+    expect(raw.values.every((d) => d instanceof RawDocument)).toBe(true);
+    expect(raw.values.map((d) => (d as RawDocument).toObject())).toEqual(parsed.values);
+    expect({ ...raw, values: undefined }).toEqual({ ...parsed, values: undefined });
+    expect(raw.snapshot).toBe(BIG + 9n);
+  });
+
+  it("answers malformed and mis-shaped bodies with the parsed path's errors", async () => {
+    const { client, reply, retries } = setup({ retry: { maxAttempts: 2, sleep: async () => undefined } });
+    reply("/api/list_snapshot", { status: 200, body: `{"values":[{"_ts":${BIG},"k":"${KEY}"` }, { status: 200, body: json({ values: [], snapshot: 1, cursor: null, hasMore: false }) });
+    expect((await client.listSnapshotRaw()).snapshot).toBe(1n);
+    const retried = retries[0]?.error as ConnectorError;
+    expect(retried).toBeInstanceOf(ConvexMalformedResponseError);
+    expect(retried.message).toMatch(/list_snapshot .*was not complete JSON/);
+    expect(retried.internal).not.toContain(SECRET_PART);
+
+    const shapes: [string, string, RegExp][] = [
+      ["/api/list_snapshot", json({ values: {}, snapshot: 1, hasMore: false }), /values is not a list/],
+      ["/api/list_snapshot", json({ values: [], snapshot: 1, cursor: null, hasMore: true }), /hasMore is true but cursor is null/],
+      ["/api/list_snapshot", json({ values: [], snapshot: "1", cursor: null, hasMore: false }), /snapshot is not an integer/],
+      ["/api/list_snapshot", json({ values: [{ _id: "a" }], snapshot: 1, cursor: null, hasMore: false }), /values\[0\]\._ts is not an integer/],
+      ["/api/document_deltas", json({ values: [{ _ts: 1 }], cursor: 2, hasMore: false }), /values\[0\]\._deleted is not a boolean/],
+      ["/api/document_deltas", json({ values: [], cursor: -2, hasMore: false }), /cursor is not an integer/],
+    ];
+    for (const [route, text, message] of shapes) {
+      reply(route, { status: 200, body: text });
+      const err = await failure(route === "/api/list_snapshot" ? client.listSnapshotRaw() : client.documentDeltasRaw({ cursor: 1n }));
+      expect(err).toBeInstanceOf(ConvexUnexpectedResponseError);
+      expect(err.message).toMatch(message);
+    }
+  });
+
+  it("reads a body that is not valid UTF-8 through the general parser", async () => {
+    const { client, pool } = setup();
+    const bytes = Buffer.concat([Buffer.from(`{"values":[{"_ts":${BIG},"_deleted":false,"s":"`), Buffer.from([0xff, 0xfe]), Buffer.from(`"}],"cursor":${BIG},"hasMore":false}`)]);
+    pool.intercept({ path: (p) => p.startsWith("/api/document_deltas"), method: "GET" }).reply(200, bytes);
+    const page = await client.documentDeltasRaw({ cursor: 1n });
+    expect(page.cursor).toBe(BIG);
+    const doc = page.values[0] as Record<string, unknown>;
+    expect(doc).not.toBeInstanceOf(RawDocument);
+    expect(doc._ts).toBe(BIG);
+    expect(doc.s).toBe("\ufffd\ufffd");
   });
 });

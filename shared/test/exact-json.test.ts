@@ -21,6 +21,12 @@ describe("parseExact", () => {
     expect(v.d).toEqual([BIG]);
   });
 
+  it("keeps a bare top-level integer exact too", () => {
+    expect(parseExact(` ${BIG}\n`)).toBe(BIG);
+    expect(parseExact(`-${BIG}`)).toBe(-BIG);
+    expect(parseExact("9007199254740991")).toBe(9007199254740991);
+  });
+
   it("never touches digits inside strings, even ones that look like members", () => {
     const tricky = `{"s":"{\\"_ts\\":${BIG},\\"x\\":1}","t":",\\"k\\":${BIG}}","u":"[${BIG}]","k\\"_ts":"${BIG}"}`;
     const v = parseExact(tricky) as Record<string, unknown>;

@@ -18,6 +18,31 @@ describe("MessageWriter", () => {
     expect(lines[1]).toContain('"delta_cursor":1152921504606846977');
   });
 
+  it("writes byte lines after the text lines buffered before them, and waits when the pipe is full", async () => {
+    const chunks: Buffer[] = [];
+    let release: (() => void) | undefined;
+    const out = new Writable({
+      highWaterMark: 64,
+      write(chunk: Buffer, _enc, cb) {
+        chunks.push(Buffer.from(chunk));
+        release = cb;
+      },
+    });
+    const w = new MessageWriter(out);
+    expect(w.writeLine('{"type":"RECORD","n":1}', "RECORD")).toBeUndefined(); // buffered
+    const full = w.writeBytes(Buffer.from('{"type":"RECORD","n":2}\n{"type":"RECORD","n":3}\n'));
+    expect(full).toBeInstanceOf(Promise); // over the high-water mark: wait for 'drain'
+    for (let i = 0; i < 3 && release; i++) {
+      const r = release;
+      release = undefined;
+      r();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await full;
+    const lines = Buffer.concat(chunks).toString().trimEnd().split("\n");
+    expect(lines.map((l) => JSON.parse(l).n)).toEqual([1, 2, 3]);
+  });
+
   it("waits for a slow reader instead of buffering without bound", async () => {
     let pending: (() => void) | undefined;
     let written = 0;

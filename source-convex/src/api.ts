@@ -2,6 +2,7 @@
  * What the source needs from the Convex streaming export API. The shared HTTP client satisfies it;
  * tests can pass an in-memory fake. Int64 timestamps are `bigint`.
  */
+import type { RawDocument } from "@convex-airbyte/shared";
 
 export interface ExportCallOptions {
   signal?: AbortSignal;
@@ -20,8 +21,14 @@ export interface ListSnapshotRequest {
 /** A document as exported: its fields plus `_table`, `_component` and `_ts`. */
 export type ExportedDoc = Record<string, unknown> & { _ts: bigint };
 
+/**
+ * A document of a page: a parsed value, or (from the HTTP client) the bytes the server sent, which
+ * are written to records without parsing them (see RawDocument in the shared client).
+ */
+export type PageDoc = ExportedDoc | RawDocument;
+
 export interface SnapshotPage {
-  values: ExportedDoc[];
+  values: PageDoc[];
   snapshot: bigint;
   cursor: string | null;
   hasMore: boolean;
@@ -35,7 +42,7 @@ export interface DeltasRequest {
 }
 
 export interface DeltasPage {
-  values: ExportedDoc[];
+  values: PageDoc[];
   cursor: bigint;
   hasMore: boolean;
 }

@@ -22,8 +22,8 @@ export function createExportApi(config: SourceConfig, logger: Logger, signal: Ab
   });
   const api: ExportApi = {
     jsonSchemas: (args, opts) => (args.byComponent ? client.jsonSchemas({ ...args, byComponent: true }, opts) : client.jsonSchemas({ ...args, byComponent: false }, opts)),
-    listSnapshot: (args, opts) => client.listSnapshot(args, opts),
-    documentDeltas: (args, opts) => client.documentDeltas(args, opts),
+    listSnapshot: (args, opts) => client.listSnapshotRaw(args, opts),
+    documentDeltas: (args, opts) => client.documentDeltasRaw(args, opts),
     testStreamingExportConnection: (opts) => client.testStreamingExportConnection(opts),
     getTableColumnNames: (opts) => client.getTableColumnNames(opts),
   };

@@ -2,7 +2,7 @@
  * The record shape of Airbyte's Python source-convex, reproduced exactly: every server field
  * passed through, plus `_ab_cdc_lsn`, `_ab_cdc_updated_at`, `_deleted` and `_ab_cdc_deleted_at`.
  */
-import { stringifyExact } from "@convex-airbyte/shared";
+import { RawDocument, stringifyExact } from "@convex-airbyte/shared";
 
 /**
  * `datetime.utcfromtimestamp(ts_ns / 1e9).isoformat()` as CPython computes it: the int64 is
@@ -87,4 +87,61 @@ export function recordLine(stream: string, namespace: string | undefined, doc: S
     return `${head}${stringifyExact(data)}${tail}`;
   }
   return `${head}${body.slice(0, -1)},"_ts":${ts},"_ab_cdc_lsn":${ts}}${tail}`;
+}
+
+/** The start of every RECORD line of a stream, up to and including `"data":`. */
+function recordHead(stream: string, namespace: string | undefined): string {
+  const ns = namespace === undefined ? "" : `,"namespace":${JSON.stringify(namespace)}`;
+  return `{"type":"RECORD","record":{"stream":${JSON.stringify(stream)}${ns},"data":`;
+}
+
+/**
+ * What a record appends to a server document's text: the CDC members (in the Python connector's
+ * order; `_deleted` only when the server sent none) and the document's closing brace.
+ */
+function cdcMembers(doc: RawDocument): string {
+  const updatedAt = formatUpdatedAt(doc._ts);
+  const deletedAt = doc._deleted === true ? `"${updatedAt}"` : "null";
+  const deleted = doc._deleted === undefined ? ',"_deleted":false' : "";
+  return `,"_ab_cdc_lsn":${doc.tsText},"_ab_cdc_updated_at":"${updatedAt}"${deleted},"_ab_cdc_deleted_at":${deletedAt}}`;
+}
+
+/**
+ * A page's RECORD lines as one buffer. A document kept as bytes is written by splicing: the
+ * server's text without its closing brace, then the CDC members; nothing is parsed or
+ * re-serialized, so every number keeps its digits. Other documents take `recordLine`.
+ */
+export function recordLines(stream: string, namespace: string | undefined, docs: readonly (ServerDocument | RawDocument)[], emittedAt: number): Buffer {
+  const head = Buffer.from(recordHead(stream, namespace));
+  const tail = `,"emitted_at":${emittedAt}}}\n`;
+  // Pass 1: the text each line adds (ASCII for spliced documents), and the total size.
+  const texts = new Array<string>(docs.length);
+  let size = 0;
+  for (let i = 0; i < docs.length; i++) {
+    const doc = docs[i] as ServerDocument | RawDocument;
+    if (doc instanceof RawDocument && doc.spliceable) {
+      const text = cdcMembers(doc) + tail;
+      texts[i] = text;
+      size += head.length + doc.bytes.length - 1 + text.length;
+    } else {
+      const text = `${recordLine(stream, namespace, doc instanceof RawDocument ? doc.toObject() : doc, emittedAt)}\n`;
+      texts[i] = text;
+      size += Buffer.byteLength(text);
+    }
+  }
+  // Pass 2: copy.
+  const out = Buffer.allocUnsafe(size);
+  let pos = 0;
+  for (let i = 0; i < docs.length; i++) {
+    const doc = docs[i] as ServerDocument | RawDocument;
+    const text = texts[i] as string;
+    if (doc instanceof RawDocument && doc.spliceable) {
+      pos += head.copy(out, pos);
+      pos += doc.bytes.copy(out, pos, 0, doc.bytes.length - 1);
+      pos += out.write(text, pos, "latin1");
+    } else {
+      pos += out.write(text, pos, "utf8");
+    }
+  }
+  return out;
 }

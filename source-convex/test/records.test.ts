@@ -1,6 +1,6 @@
-import { parseExact } from "@convex-airbyte/shared";
+import { parseExact, type RawDocument, scanExportPage } from "@convex-airbyte/shared";
 import { describe, expect, it } from "vitest";
-import { formatUpdatedAt, recordLine, toRecordData } from "../src/records.js";
+import { formatUpdatedAt, recordLine, recordLines, type ServerDocument, toRecordData } from "../src/records.js";
 
 describe("_ab_cdc_updated_at matches Python's utcfromtimestamp(ts/1e9).isoformat()", () => {
   // Vectors verified against CPython (reference python-connectors.md §1.6).
@@ -61,5 +61,59 @@ describe("record shape", () => {
     expect(parsed.record.namespace).toBe("comp/a");
     expect(Object.hasOwn(parsed.record.data, "__proto__")).toBe(true);
     expect(parsed.record.data.name).toBe("Zoë 🚀 \u2028");
+  });
+});
+
+describe("records spliced from the server's bytes", () => {
+  const TS = 2n ** 60n + 77n;
+  const texts = [
+    `{"_id":"a","_ts":${TS},"_table":"users","_component":"","n":1.0,"f":-2.5e-7,"big":123456789012345678901,"s":"q\\"\\\\ \\u2028 Zoë 🚀"}`,
+    `{"_id":"b","_ts":${TS + 1n},"_deleted":true,"_table":"users","_component":""}`,
+    `{"_id":"c","_ts":${TS + 2n},"_deleted":false,"nested":{"a":[{"b":null},[],{}]},"__proto__":{"x":1}}`,
+    `{"_ts":${TS + 3n},"_id":"d",\n"line":"broken"}`,
+    `{"_ts":${TS + 4n},"_id":"e","_ab_cdc_lsn":"server sent it"}`,
+  ];
+  const raw = () => scanExportPage(Buffer.from(`{"values":[${texts.join(",")}],"cursor":1,"hasMore":false}`), false).docs as RawDocument[];
+
+  it("writes the same record data as the general path, every digit kept", () => {
+    const docs = raw();
+    expect(docs.map((d) => d.spliceable)).toEqual([true, true, true, false, false]);
+    const spliced = recordLines("users", "comp", docs, 42).toString("utf8").split("\n");
+    const parsed = texts.map((t) => parseExact(t) as ServerDocument);
+    expect(parsed.map((d) => d._ts)).toEqual(docs.map((d) => d._ts));
+    const general = recordLines("users", "comp", parsed, 42).toString("utf8").split("\n");
+    expect(spliced.at(-1)).toBe("");
+    expect(spliced).toHaveLength(texts.length + 1);
+    for (let i = 0; i < texts.length; i++) {
+      expect(parseExact(spliced[i] as string), texts[i]).toEqual(parseExact(general[i] as string));
+    }
+    const first = parseExact(spliced[0] as string) as { record: { data: Record<string, unknown>; namespace: string; emitted_at: number } };
+    expect(first.record.namespace).toBe("comp");
+    expect(first.record.emitted_at).toBe(42);
+    expect(first.record.data.big).toBe(123456789012345678901n);
+    expect(first.record.data._ab_cdc_lsn).toBe(TS);
+    // The server's text is passed on as it is: a float keeps the form it was sent in.
+    expect(spliced[0]).toContain('"n":1.0,"f":-2.5e-7,');
+  });
+
+  it("adds the CDC members in the Python connector's order, and _deleted only when the server sent none", () => {
+    const [a, b, c] = recordLines("users", undefined, raw().slice(0, 3), 1).toString("utf8").split("\n");
+    expect(a).toMatch(/,"_ab_cdc_lsn":\d+,"_ab_cdc_updated_at":"[^"]+","_deleted":false,"_ab_cdc_deleted_at":null\},"emitted_at":1\}\}$/);
+    const del = JSON.parse(b as string).record.data;
+    expect(del._deleted).toBe(true);
+    expect(del._ab_cdc_deleted_at).toBe(del._ab_cdc_updated_at);
+    expect((b as string).match(/"_deleted"/g)).toHaveLength(1);
+    expect((c as string).match(/"_deleted"/g)).toHaveLength(1);
+    expect(JSON.parse(c as string).record.data._ab_cdc_deleted_at).toBeNull();
+  });
+
+  it("mixes parsed and raw documents in one page, in order", () => {
+    const docs = [raw()[0] as RawDocument, { _id: "p", _ts: 9n } as ServerDocument, raw()[3] as RawDocument];
+    const ids = recordLines("s", undefined, docs, 1)
+      .toString("utf8")
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l).record.data._id);
+    expect(ids).toEqual(["a", "p", "d"]);
   });
 });

@@ -3,12 +3,14 @@
  * goes through the same transport (http.ts), retry policy (retry.ts) and error classification
  * (errors.ts); int64 timestamps travel as `bigint` both ways.
  */
+import { isUtf8 } from "node:buffer";
 import type { Dispatcher } from "undici";
 import { JsonSyntaxError, type KnownInt64s, parseExact, parseExactWith, placeEach, placeOne, stringifyExact } from "../json/exact-json.js";
 import { ConfigError, SystemError } from "../runtime/errors.js";
 import { VERSION } from "../version.js";
 import { apiErrorFromResponse, ConvexMalformedResponseError, ConvexUnexpectedResponseError } from "./errors.js";
-import { DEFAULT_TIMEOUTS, type HttpMethod, HttpTransport, type Timeouts } from "./http.js";
+import { ExportPageShapeError, type RawDocument, type ScannedExportPage, scanExportPage } from "./export-page.js";
+import { DEFAULT_TIMEOUTS, type HttpMethod, HttpTransport, responseText, type Timeouts } from "./http.js";
 import { createRedactor, type Redactor } from "./redact.js";
 import { retryFromEnv, timeoutsFromEnv } from "./env.js";
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryCallback, type RetryPolicy, withRetry } from "./retry.js";
@@ -67,6 +69,8 @@ interface CallSpec<T> {
   /** Retry mode when the caller does not choose one. */
   mode: RetryMode;
   parse: (text: string) => T;
+  /** Reads the body as bytes instead of text (export pages); `parse` is then not used. */
+  parseBytes?: (body: Buffer) => T;
 }
 
 export const CONVEX_ROUTES = {
@@ -209,6 +213,42 @@ export class ConvexClient {
     return this.call({ ...this.exportRequest(route, fields), mode: "safe", parse: (text) => this.parseDeltasPage(text) }, options);
   }
 
+  /**
+   * `list_snapshot` with the documents left as bytes (see export-page.ts): what a source writes
+   * records from. A body that is not valid UTF-8 is read as text through the general parser.
+   */
+  listSnapshotRaw(args: ListSnapshotArgs = {}, options?: CallOptions): Promise<RawPage<ListSnapshotPage>> {
+    const route = CONVEX_ROUTES.listSnapshot;
+    const fields: ExportArgs = { tableName: args.tableName, component: args.component, format: args.format, cursor: args.cursor, snapshot: args.snapshot };
+    return this.call(
+      {
+        ...this.exportRequest(route, fields),
+        mode: "safe",
+        parse: (text) => this.parseSnapshotPage(text),
+        parseBytes: (body) => (isUtf8(body) ? this.snapshotFromScan(this.scanPage(body, route, false)) : this.parseSnapshotPage(responseText(body))),
+      },
+      options,
+    );
+  }
+
+  /** `document_deltas` with the documents left as bytes; see listSnapshotRaw. */
+  documentDeltasRaw(args: DocumentDeltasArgs, options?: CallOptions): Promise<RawPage<DocumentDeltasPage>> {
+    const route = CONVEX_ROUTES.documentDeltas;
+    if (typeof args.cursor !== "bigint") {
+      return Promise.reject(new SystemError(`documentDeltas needs a bigint cursor (got ${typeof args.cursor}). This is a bug in the connector.`));
+    }
+    const fields: ExportArgs = { tableName: args.tableName, component: args.component, format: args.format, cursor: args.cursor };
+    return this.call(
+      {
+        ...this.exportRequest(route, fields),
+        mode: "safe",
+        parse: (text) => this.parseDeltasPage(text),
+        parseBytes: (body) => (isUtf8(body) ? this.deltasFromScan(this.scanPage(body, route, true)) : this.parseDeltasPage(responseText(body))),
+      },
+      options,
+    );
+  }
+
   /** `GET /api/test_streaming_export_connection`: resolves when the key may export data. */
   async testStreamingExportConnection(options?: CallOptions): Promise<void> {
     await this.call(
@@ -346,9 +386,9 @@ export class ConvexClient {
         if (res.status < 200 || res.status >= 300) {
           const header = res.headers["retry-after"];
           const retryAfterMs = parseRetryAfter(Array.isArray(header) ? header[0] : header, this.policy.now());
-          throw apiErrorFromResponse(res.status, res.text, info, this.redact, retryAfterMs);
+          throw apiErrorFromResponse(res.status, responseText(res.body), info, this.redact, retryAfterMs);
         }
-        return spec.parse(res.text);
+        return spec.parseBytes !== undefined ? spec.parseBytes(res.body) : spec.parse(responseText(res.body));
       },
       { method: spec.method, route: spec.route, mode: options.retry ?? spec.mode, policy: this.policy, onRetry: this.onRetry, signal },
     );
@@ -370,15 +410,19 @@ export class ConvexClient {
       return parse(text);
     } catch (err) {
       if (!(err instanceof JsonSyntaxError)) throw err;
-      const excerpt = this.redact(text.length > 200 ? `${text.slice(0, 100)} … ${text.slice(-100)}` : text);
-      throw new ConvexMalformedResponseError(
-        `Convex's answer to ${route} on ${this.host} was not complete JSON (${text.length} characters; it may have been cut off). ` +
-          "The connector retries such answers; if this keeps happening, check for proxies between this machine and Convex.",
-        route,
-        // No `cause`: the parser's message may quote the body, so only the redacted text is kept.
-        { internal: this.redact(`JSON error: ${err.message}; body: ${excerpt}`) },
-      );
+      throw this.malformed(text, route, err);
     }
+  }
+
+  private malformed(text: string, route: string, err: JsonSyntaxError): ConvexMalformedResponseError {
+    const excerpt = this.redact(text.length > 200 ? `${text.slice(0, 100)} … ${text.slice(-100)}` : text);
+    return new ConvexMalformedResponseError(
+      `Convex's answer to ${route} on ${this.host} was not complete JSON (${text.length} characters; it may have been cut off). ` +
+        "The connector retries such answers; if this keeps happening, check for proxies between this machine and Convex.",
+      route,
+      // No `cause`: the parser's message may quote the body, so only the redacted text is kept.
+      { internal: this.redact(`JSON error: ${err.message}; body: ${excerpt}`) },
+    );
   }
 
   private parseSnapshotPage(text: string): ListSnapshotPage {
@@ -411,7 +455,44 @@ export class ConvexClient {
     if (typeof root.hasMore !== "boolean") throw unexpected(route, "hasMore is not a boolean");
     return { values, cursor, hasMore: root.hasMore };
   }
+
+  private scanPage(body: Buffer, route: string, deltas: boolean): ScannedExportPage {
+    try {
+      return scanExportPage(body, deltas);
+    } catch (err) {
+      if (err instanceof ExportPageShapeError) throw unexpected(route, err.message);
+      // Not JSON: the same error (and redacted excerpt) as the general parser gives.
+      if (err instanceof JsonSyntaxError) throw this.malformed(responseText(body), route, err);
+      throw err;
+    }
+  }
+
+  private snapshotFromScan(page: ScannedExportPage): RawPage<ListSnapshotPage> {
+    const route = CONVEX_ROUTES.listSnapshot;
+    const root = page.fields;
+    if (page.docs === undefined) throw unexpected(route, "values is not a list");
+    const snapshot = asInt64(root.snapshot);
+    if (snapshot === undefined) throw unexpected(route, "snapshot is not an integer");
+    const cursor = root.cursor ?? null;
+    if (cursor !== null && typeof cursor !== "string") throw unexpected(route, "cursor is neither a string nor null");
+    if (typeof root.hasMore !== "boolean") throw unexpected(route, "hasMore is not a boolean");
+    if (root.hasMore && cursor === null) throw unexpected(route, "hasMore is true but cursor is null");
+    return { values: page.docs, snapshot, cursor, hasMore: root.hasMore };
+  }
+
+  private deltasFromScan(page: ScannedExportPage): RawPage<DocumentDeltasPage> {
+    const route = CONVEX_ROUTES.documentDeltas;
+    const root = page.fields;
+    if (page.docs === undefined) throw unexpected(route, "values is not a list");
+    const cursor = asInt64(root.cursor);
+    if (cursor === undefined) throw unexpected(route, "cursor is not an integer");
+    if (typeof root.hasMore !== "boolean") throw unexpected(route, "hasMore is not a boolean");
+    return { values: page.docs, cursor, hasMore: root.hasMore };
+  }
 }
+
+/** A page whose documents are byte views (RawDocument) or, for a non-UTF-8 body, parsed values. */
+export type RawPage<P extends { values: unknown[] }> = Omit<P, "values"> & { values: (RawDocument | P["values"][number])[] };
 
 interface ExportArgs {
   tableName?: string | undefined;

@@ -1,7 +1,7 @@
 /**
  * The transport: one undici Agent per client (keep-alive, bounded connections, TLS verification
  * always on), per-request headers and body timeouts, no redirect following, and translation of
- * low-level failures into typed, redacted errors. It returns every non-3xx answer as text; the
+ * low-level failures into typed, redacted errors. It returns every non-3xx answer's body; the
  * client decides what a status means.
  */
 import type { IncomingHttpHeaders } from "node:http";
@@ -39,7 +39,14 @@ export interface HttpRequest {
 export interface HttpResponse {
   status: number;
   headers: IncomingHttpHeaders;
-  text: string;
+  /** The whole body as bytes: export pages are scanned without decoding (see export-page.ts). */
+  body: Buffer;
+}
+
+/** The body as text (UTF-8, a leading byte-order mark dropped, invalid bytes replaced). */
+export function responseText(body: Buffer): string {
+  const bom = body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf;
+  return body.toString("utf8", bom ? 3 : 0);
 }
 
 export interface TransportOptions {
@@ -106,13 +113,13 @@ export class HttpTransport {
       await res.body.dump().catch(() => undefined);
       throw this.redirectError(res.statusCode, res.headers.location, info);
     }
-    let text: string;
+    let body: Buffer;
     try {
-      text = await res.body.text();
+      body = Buffer.from(await res.body.arrayBuffer());
     } catch (err) {
       throw this.networkError(err, info, "response");
     }
-    return { status: res.statusCode, headers: res.headers, text };
+    return { status: res.statusCode, headers: res.headers, body };
   }
 
   async close(): Promise<void> {

@@ -6,3 +6,4 @@ export * from "./redact.js";
 export * from "./retry.js";
 export * from "./types.js";
 export * from "./url.js";
+export * from "./export-page.js";

@@ -47,6 +47,9 @@ function pickTag(text: string): string | undefined {
 export function parseExact(text: string): unknown {
   // Fast exit: no run of 16 digits means no unsafe integer anywhere.
   if (!/\d{16}/.test(text)) return parseNative(text);
+  // A bare integer is a whole text too (a member read out on its own, such as `snapshot`).
+  const bare = /^\s*(-?\d+)\s*$/.exec(text)?.[1];
+  if (bare !== undefined) return isUnsafeInteger(bare) ? BigInt(bare) : Number(bare);
   return parseTagged(text);
 }
 

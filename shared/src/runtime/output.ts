@@ -64,6 +64,19 @@ export class MessageWriter {
     return undefined;
   }
 
+  /**
+   * Writes pre-serialized lines as bytes (a page of records, each ending in a newline), after
+   * whatever is buffered. Returns a promise only when the pipe is full.
+   */
+  writeBytes(lines: Uint8Array): Promise<void> | undefined {
+    if (this.broken) throw new TransientError("The output pipe closed before the connector finished; the platform stopped reading.", { internal: this.broken.message });
+    if (this.chunk.length > 0) {
+      this.out.write(this.chunk);
+      this.chunk = "";
+    }
+    return this.out.write(lines) ? undefined : drainOrClose(this.out);
+  }
+
   async record(record: AirbyteRecord): Promise<void> {
     await this.writeLine(stringifyExact({ type: "RECORD", record }), "RECORD");
   }

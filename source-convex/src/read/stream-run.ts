@@ -4,7 +4,8 @@
  */
 import { descriptor, type MessageWriter, type StreamDescriptor, type SyncMode, streamKey, streamLabel } from "@convex-airbyte/shared";
 import type { StreamCounters } from "../progress.js";
-import { recordLine, type ServerDocument } from "../records.js";
+import type { PageDoc } from "../api.js";
+import { recordLines } from "../records.js";
 import { serializeState, type StreamState } from "../state.js";
 
 export type StreamStatusName = "STARTED" | "RUNNING" | "COMPLETE" | "INCOMPLETE";
@@ -44,13 +45,12 @@ export class StreamRun implements StreamCounters {
   }
 
   /** Writes the page's records, then its STATE. */
-  async writePage(out: MessageWriter, docs: readonly ServerDocument[], next: StreamState): Promise<void> {
+  async writePage(out: MessageWriter, docs: readonly PageDoc[], next: StreamState): Promise<void> {
     if (docs.length > 0 && this.status === "STARTED") await this.setStatus(out, "RUNNING");
-    const emittedAt = Date.now();
-    for (const doc of docs) {
-      const line = recordLine(this.name, this.namespace, doc, emittedAt);
-      this.bytes += line.length;
-      const flushed = out.writeLine(line, "RECORD");
+    if (docs.length > 0) {
+      const lines = recordLines(this.name, this.namespace, docs, Date.now());
+      this.bytes += lines.length;
+      const flushed = out.writeBytes(lines);
       if (flushed) await flushed;
     }
     this.rows += docs.length;
