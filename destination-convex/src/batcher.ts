@@ -48,10 +48,17 @@ export interface BatchLimits {
 }
 
 const FOOTER = Buffer.from("]}");
+/** What `add` returns when it sealed nothing (most records): no array per record. */
+const NONE: readonly Batch[] = Object.freeze([]);
 const COMMA = 44;
 const CLOSE_BRACE = 125;
-/** A new batch's buffer starts at this size (or the limit, if smaller) and doubles as it fills. */
+/**
+ * A new batch's buffer starts at this size (or the limit, if smaller) and doubles as it fills,
+ * unless a spare buffer (see `recycle`) is free, which is usually already big enough.
+ */
 const INITIAL_CAPACITY = 256 * 1024;
+/** Sent batches' buffers kept for new batches: fresh memory costs a page fault per 4 KiB written. */
+const MAX_SPARE_BUFFERS = 2;
 
 export function batchHeader(table: string, primaryKey: string[][] | null, jsonSchemaText: string): string {
   return `{"tables":{${JSON.stringify(table)}:{"primaryKey":${JSON.stringify(primaryKey)},"jsonSchema":${jsonSchemaText}}},"messages":[`;
@@ -89,10 +96,12 @@ interface OpenBatch {
 /**
  * Each open batch is one growing buffer holding the request body as UTF-8: a record's message is
  * written into it once, and sealing only appends the closing brackets. Memory is the bytes that
- * will be sent, whatever the string representation of the input.
+ * will be sent, whatever the string representation of the input, plus at most
+ * `MAX_SPARE_BUFFERS` buffers of sent batches kept for reuse.
  */
 export class Batcher {
   private readonly open = new Map<string, OpenBatch>();
+  private readonly spare: Buffer[] = [];
   private buffered = 0;
 
   constructor(private readonly limits: BatchLimits) {}
@@ -112,24 +121,24 @@ export class Batcher {
   }
 
   /**
-   * Adds one record, given its data as JSON text of `dataBytes` UTF-8 bytes, and returns the
-   * batches this sealed: the table's previous batch when the record would not fit in it, and the
-   * new one when it reached the record limit. `key` is the record's primary-key text for keyed
-   * targets (null: cannot be vouched for).
+   * Adds one record, given its data as JSON of `dataBytes` UTF-8 bytes (text, or the bytes
+   * themselves), and returns the batches this sealed: the table's previous batch when the record
+   * would not fit in it, and the new one when it reached the record limit. `key` is the record's
+   * primary-key text for keyed targets (null: cannot be vouched for).
    */
-  add(target: BatchTarget, dataText: string, dataBytes: number, lineNumber: number, now: number, key?: string | null): Batch[] {
-    const sealed: Batch[] = [];
+  add(target: BatchTarget, data: string | Uint8Array, dataBytes: number, lineNumber: number, now: number, key?: string | null): readonly Batch[] {
+    let sealed: Batch[] | undefined;
     const partBytes = messageBytes(target, dataBytes);
     let batch = this.open.get(target.table);
     if (batch !== undefined && batch.bytes + 1 + partBytes + FOOTER.length > this.limits.maxBytes) {
-      sealed.push(this.seal(batch));
+      sealed = [this.seal(batch)];
       batch = undefined;
     }
     if (batch === undefined) {
       const capacity = Math.max(Math.min(INITIAL_CAPACITY, this.limits.maxBytes), target.headerBytes + partBytes + FOOTER.length);
       batch = {
         target,
-        buf: Buffer.allocUnsafeSlow(capacity),
+        buf: this.buffer(capacity),
         bytes: 0,
         records: 0,
         keys: target.keyed ? [] : undefined,
@@ -145,8 +154,14 @@ export class Batcher {
       this.buffered += 1;
     }
     const buf = batch.buf;
-    let at = batch.bytes + target.messagePrefix.copy(buf, batch.bytes);
-    at += buf.write(dataText, at, "utf8");
+    // `set` rather than Buffer's `copy`, which costs more per call than these short copies.
+    buf.set(target.messagePrefix, batch.bytes);
+    let at = batch.bytes + target.messagePrefix.length;
+    if (typeof data === "string") at += buf.write(data, at, "utf8");
+    else {
+      buf.set(data, at);
+      at += data.length;
+    }
     buf[at++] = CLOSE_BRACE;
     batch.bytes = at;
     batch.records++;
@@ -156,8 +171,11 @@ export class Batcher {
       if (typeof key === "string") batch.keys.push(key);
       else batch.keys = undefined;
     }
-    if (batch.records >= this.limits.maxRecords) sealed.push(this.seal(batch));
-    return sealed;
+    if (batch.records >= this.limits.maxRecords) {
+      sealed ??= [];
+      sealed.push(this.seal(batch));
+    }
+    return sealed ?? NONE;
   }
 
   /** Seals every open batch (end of input, or everything before a failure must be committed). */
@@ -175,6 +193,24 @@ export class Batcher {
     let largest: OpenBatch | undefined;
     for (const b of this.open.values()) if (largest === undefined || b.bytes > largest.bytes) largest = b;
     return largest === undefined ? undefined : this.seal(largest);
+  }
+
+  /**
+   * Hands back a sealed batch's buffer once the batch is sent and nothing reads its body any more,
+   * for a later batch to reuse.
+   */
+  recycle(batch: Batch): void {
+    // The body starts its own buffer (allocUnsafeSlow is not pooled), so this is all of it.
+    const buf = Buffer.from(batch.body.buffer);
+    // Not the outsized buffer of a single huge record: spares stay within the batch limit.
+    if (this.spare.length < MAX_SPARE_BUFFERS && buf.length <= this.limits.maxBytes) this.spare.push(buf);
+  }
+
+  /** A buffer of at least `capacity` bytes: a spare one if it is big enough. */
+  private buffer(capacity: number): Buffer {
+    const i = this.spare.findIndex((b) => b.length >= capacity);
+    if (i < 0) return Buffer.allocUnsafeSlow(capacity);
+    return this.spare.splice(i, 1)[0] as Buffer;
   }
 
   /** Makes room for `more` bytes, doubling the buffer but never past what the limit can need. */

@@ -55,8 +55,11 @@ interface TableState {
   inFlight: number;
   /** A batch without keys is in flight: nothing else of this table may start. */
   exclusive: boolean;
-  /** Primary-key texts of the batches in flight, with how many in-flight batches hold each. */
-  keysInFlight: Map<string, number>;
+  /**
+   * The primary-key texts of each keyed batch in flight. A set per batch, built once, rather than
+   * one count per key: starting and finishing a batch then cost nothing per key.
+   */
+  keysInFlight: Map<Batch, Set<string>>;
 }
 
 export class Pipeline {
@@ -185,8 +188,7 @@ export class Pipeline {
   private mayStart(t: TableState, batch: Batch): boolean {
     if (t.inFlight === 0) return true;
     if (t.exclusive || batch.keys === undefined) return false;
-    if (t.keysInFlight.size === 0) return true;
-    for (const key of batch.keys) if (t.keysInFlight.has(key)) return false;
+    for (const held of t.keysInFlight.values()) for (const key of batch.keys) if (held.has(key)) return false;
     return true;
   }
 
@@ -196,7 +198,7 @@ export class Pipeline {
     if (this.running > this.peakInFlight) this.peakInFlight = this.running;
     t.inFlight++;
     if (batch.keys === undefined) t.exclusive = true;
-    else for (const key of batch.keys) t.keysInFlight.set(key, (t.keysInFlight.get(key) ?? 0) + 1);
+    else if (batch.keys.length > 0) t.keysInFlight.set(batch, new Set(batch.keys));
     let sending: Promise<void>;
     try {
       sending = this.options.send(batch);
@@ -225,13 +227,7 @@ export class Pipeline {
     this.running--;
     t.inFlight--;
     if (batch.keys === undefined) t.exclusive = false;
-    else {
-      for (const key of batch.keys) {
-        const n = t.keysInFlight.get(key) ?? 0;
-        if (n <= 1) t.keysInFlight.delete(key);
-        else t.keysInFlight.set(key, n - 1);
-      }
-    }
+    else t.keysInFlight.delete(batch);
   }
 
   private commit(t: TableState, q: Queued): void {

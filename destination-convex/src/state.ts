@@ -106,14 +106,20 @@ export function stateStream(state: Record<string, unknown>): { name: string; nam
   return { name: d.name, namespace: typeof d.namespace === "string" ? d.namespace : null };
 }
 
+export interface CheckpointCounts {
+  accepted: number;
+  rejected: number;
+}
+
 /**
  * Counts records per checkpoint: for a STREAM state, that stream's records since its previous
  * state; for a GLOBAL or LEGACY state, all records since the previous state.
  */
 export class CheckpointCounter {
-  private readonly perStream = new Map<string, { accepted: number; rejected: number }>();
+  private readonly perStream = new Map<string, CheckpointCounts>();
 
-  private entry(name: string, namespace?: string | null): { accepted: number; rejected: number } {
+  /** A stream's counts since its last state, for callers that count it record by record. */
+  entry(name: string, namespace?: string | null): CheckpointCounts {
     const key = streamKey(name, namespace);
     let e = this.perStream.get(key);
     if (e === undefined) {

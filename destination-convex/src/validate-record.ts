@@ -58,7 +58,7 @@ export function checkRecord(data: unknown, options: CheckOptions): RecordCheck {
     if (options.primaryKey !== null) {
       const values: unknown[] = [];
       for (const path of options.primaryKey) {
-        const value = storedValue(data as Record<string, unknown>, path);
+        const value = storedValue(data, path);
         if (value === MISSING) {
           return { ok: false, reason: `the primary-key field "${path.join(".")}" is missing, so the record cannot be deduplicated` };
         }
@@ -221,10 +221,10 @@ function checkValue(value: unknown, depth: number, path: string): number {
 }
 
 /** Marks a primary-key path the record does not have. */
-const MISSING = Symbol("missing");
+export const MISSING = Symbol("missing");
 
-/** The value (null counts) at a path of stored field names, or MISSING. */
-function storedValue(doc: Record<string, unknown>, path: readonly string[]): unknown {
+/** The value (null counts) at a path of stored field names from `doc`, or MISSING. */
+export function storedValue(doc: unknown, path: readonly string[]): unknown {
   let node: unknown = doc;
   for (const component of path) {
     if (node === null || typeof node !== "object" || Array.isArray(node)) return MISSING;
@@ -249,7 +249,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * this cannot vouch for (an object, an array, a string with lone surrogates): such a batch then
  * waits for every other batch of its table.
  */
-function keyText(values: readonly unknown[]): string | null {
+export function keyText(values: readonly unknown[]): string | null {
   for (const v of values) {
     if (v !== null && typeof v === "object") return null;
     if (typeof v === "string" && LONE_SURROGATE.test(v)) return null;

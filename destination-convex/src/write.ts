@@ -13,24 +13,22 @@ import {
   DEFAULT_RETRY_POLICY,
   InputError,
   type InputLine,
+  isLineReader,
   isRetryable,
   type RunContext,
   streamKey,
   withRetry,
 } from "@convex-airbyte/shared";
-import { type Batch, Batcher, type BatchTarget, batchTarget, messageBytes } from "./batcher.js";
+import { type Batch, Batcher, batchTarget } from "./batcher.js";
 import { Pipeline } from "./pipeline.js";
-import { isCdcDelete, keyOnlyRecord } from "./delete-marker.js";
-import { recordDataSpan } from "./record-text.js";
+import { type CheckedRecord, isObject, RecordIntake, type StreamContext } from "./record-intake.js";
 import { createClient, type DestinationDeps, resolveSettings } from "./settings.js";
 import { planStreams, runSetup, type StreamPlan } from "./setup.js";
 import type { DestinationConfig } from "./spec.js";
 import { CheckpointCounter, withDestinationStats } from "./state.js";
 import { SyncSummary } from "./summary.js";
-import { checkRecord } from "./validate-record.js";
 
-/** The server's request limit; a single record that cannot fit a request under it is refused. */
-export const SERVER_REQUEST_LIMIT = 20 * 1024 * 1024;
+export { SERVER_REQUEST_LIMIT } from "./record-intake.js";
 const IMPORT_ROUTE = "/api/streaming_import/import_airbyte_records";
 /** Individual WARNs for skipped records; after that only the count (in the final LOG). */
 const MAX_SKIP_WARNINGS = 100;
@@ -38,10 +36,6 @@ const MAX_SKIP_WARNINGS = 100;
 const KNOWN_IGNORED = new Set(["LOG", "SPEC", "CONNECTION_STATUS", "CATALOG", "CONTROL", "DESTINATION_CATALOG"]);
 
 type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
 
 export async function writeToConvex(
   config: DestinationConfig,
@@ -71,25 +65,28 @@ export async function writeToConvex(
     );
 
     const summary = new SyncSummary(now());
-    const byTable = new Map<string, StreamPlan>();
-    const targets = new Map<string, BatchTarget>();
-    for (const sp of plan.streams.values()) {
-      byTable.set(sp.table, sp);
-      summary.stream(sp.table, sp.label);
-      targets.set(sp.table, batchTarget(sp.table, sp.primaryKey, sp.jsonSchemaText));
-    }
-    const policy = { ...DEFAULT_RETRY_POLICY, ...deps.retry };
     const counter = new CheckpointCounter();
+    const byTable = new Map<string, StreamPlan>();
+    const contexts = new Map<string, StreamContext>();
+    for (const [k, sp] of plan.streams) {
+      byTable.set(sp.table, sp);
+      const target = batchTarget(sp.table, sp.primaryKey, sp.jsonSchemaText);
+      contexts.set(k, { plan: sp, target, counters: summary.stream(sp.table, sp.label), checkpoints: counter.entry(sp.name, sp.namespace) });
+    }
+    const intake = new RecordIntake(contexts);
+    const policy = { ...DEFAULT_RETRY_POLICY, ...deps.retry };
     const batcher = new Batcher({ maxRecords: settings.maxRecords, maxBytes: settings.maxBytes });
     // Open batches of many tables together may hold this much before the largest is sent early.
     // With at most `maxInFlight` sealed batches waiting or in flight (see waitForCapacity), the
-    // buffered request bodies stay under (maxInFlight + 2) × batch_max_bytes whatever the input.
+    // buffered request bodies stay under (maxInFlight + 2) × batch_max_bytes whatever the input
+    // (plus the batcher's two spare buffers, each at most batch_max_bytes).
     const bufferCap = settings.maxBytes * 2;
 
     const send = async (batch: Batch): Promise<void> => {
       const sp = byTable.get(batch.table) as StreamPlan;
       const c = summary.stream(sp.table, sp.label);
       const dedup = sp.primaryKey !== null;
+      let retried = false;
       const attempt = withRetry(() => client.importAirbyteRecords(batch.body, { retry: "never" }), {
         method: "POST",
         route: IMPORT_ROUTE,
@@ -99,6 +96,7 @@ export async function writeToConvex(
         policy,
         signal,
         onRetry: (info) => {
+          retried = true;
           c.retries++;
           const unsure = !dedup && !isRetryable(info.error, "if-not-applied");
           const what = `Import of ${batch.records} records (input lines ${batch.firstLine}–${batch.lastLine}) into table ${sp.table} failed (attempt ${info.attempt} of ${info.maxAttempts}): ${info.error.message} Retrying in ${(info.delayMs / 1000).toFixed(1)} s.`;
@@ -116,6 +114,9 @@ export async function writeToConvex(
         }
         throw err;
       }
+      // After a retry an earlier attempt's request might still be reading the body; otherwise
+      // the request is over and its buffer can hold a later batch.
+      if (!retried) batcher.recycle(batch);
       c.records += batch.records;
       c.bytes += batch.bytes;
       c.batches++;
@@ -141,6 +142,24 @@ export async function writeToConvex(
     let fatal: unknown;
     let skipWarnings = 0;
     const warnedTypes = new Set<string>();
+    /** Any message but a RECORD. */
+    const otherMessage = async (msg: Json, line: InputLine): Promise<void> => {
+      const type = msg.type;
+      if (type === "STATE") {
+        if (!isObject(msg.state)) {
+          throw new InputError(`line ${line.lineNumber}: the STATE message has no "state" object.`);
+        }
+        pipeline.pushState(withDestinationStats(line.text, counter.take(msg.state)));
+      } else if (type === "TRACE") {
+        noteTrace(msg, plan.streams, summary);
+      } else if (typeof type !== "string") {
+        throw new InputError(`line ${line.lineNumber}: the message has no "type" (expected RECORD, STATE or TRACE).`);
+      } else if (!warnedTypes.has(type)) {
+        warnedTypes.add(type);
+        if (KNOWN_IGNORED.has(type)) await logger.debug(`Ignoring ${type} messages on the input.`);
+        else await logger.warn(`Ignoring messages of unknown type "${type.slice(0, 50)}" on the input (first on line ${line.lineNumber}).`);
+      }
+    };
     // SIGTERM must end the loop even while stdin is idle; no state is written after it. (Not
     // Promise.race with one long-lived promise: each race leaves a reaction on it that keeps the
     // line it resolved with alive, so memory would grow with the input.)
@@ -152,6 +171,8 @@ export async function writeToConvex(
     if (signal.aborted) pipeline.stop();
     else signal.addEventListener("abort", onAbort, { once: true });
     const lines = input[Symbol.asyncIterator]();
+    // Lines already read are taken without a promise each; only waiting for input goes through one.
+    const reader = isLineReader(lines) ? lines : undefined;
     const nextLine = (): Promise<IteratorResult<InputLine> | "aborted"> =>
       new Promise((resolve, reject) => {
         if (signal.aborted) return resolve("aborted");
@@ -160,93 +181,58 @@ export async function writeToConvex(
       });
     try {
       for (;;) {
-        const next = await nextLine();
-        wakeOnAbort = undefined;
-        if (next === "aborted" || next.done) break;
-        const line = next.value;
-        if (pipeline.failure !== undefined) break;
-        const msg = parseLine(line);
-        const type = msg.type;
-        if (type === "RECORD") {
-          const rec = msg.record;
-          if (!isObject(rec) || typeof rec.stream !== "string") {
-            throw new InputError(`line ${line.lineNumber}: the RECORD message has no "record" object with a "stream" name.`);
-          }
-          const namespace = typeof rec.namespace === "string" ? rec.namespace : undefined;
-          const sp = plan.streams.get(streamKey(rec.stream, namespace));
-          if (sp === undefined) {
-            throw new InputError(
-              `line ${line.lineNumber}: a record for stream '${rec.stream}'${namespace === undefined ? " (no namespace)" : ` in namespace '${namespace}'`}, which is not in the configured catalog. Refresh the connection's schema or check its namespace and stream prefix settings.`,
-              { stream: { name: rec.stream, namespace } },
-            );
-          }
-          const target = targets.get(sp.table) as BatchTarget;
-          const c = summary.stream(sp.table, sp.label);
-          let reason: string | undefined;
-          let dataText = "";
-          let dataBytes = 0;
-          let key: string | null | undefined;
-          const check = checkRecord(rec.data, { primaryKey: sp.primaryKey });
-          if (!check.ok) reason = check.reason;
-          else {
-            key = check.key;
-            // The data is sent as it arrived: no second serialization, and big integers keep
-            // every digit. (The line parsed, so the span is valid JSON.)
-            const span = recordDataSpan(line.text);
-            if (span === undefined) throw new Error(`line ${line.lineNumber}: record.data not found in the text`);
-            dataText = line.text.slice(span[0], span[1]);
-            dataBytes = Buffer.byteLength(dataText, "utf8");
-            const partBytes = messageBytes(target, dataBytes);
-            if (Batcher.singleBatchBytes(target, partBytes) > SERVER_REQUEST_LIMIT) {
-              reason = `the record serializes to ${partBytes} bytes, more than one Convex import request may carry (20 MiB)`;
-            }
-          }
-          if (reason !== undefined) {
-            if (settings.invalidRecords === "skip") {
-              counter.rejected(sp.name, sp.namespace);
-              c.skipped++;
-              if (skipWarnings++ < MAX_SKIP_WARNINGS) {
-                await logger.warn(`Skipped the record on input line ${line.lineNumber} of stream '${sp.label}': ${reason}.${skipWarnings === MAX_SKIP_WARNINGS ? " Further skipped records are only counted." : ""}`);
-              }
-              continue;
-            }
-            fatal = new ConfigError(
-              `Stream '${sp.label}', input line ${line.lineNumber}: Convex would refuse this record: ${reason}. Every record before it was committed and its checkpoints saved. Fix the record in the source, or set "invalid_records" to "skip" in the destination settings to skip such records with a warning.`,
-              { stream: { name: sp.name, namespace: sp.namespace } },
-            );
-            break;
-          }
-          counter.accepted(sp.name, sp.namespace);
-          pipeline.noteRecord(sp.table);
-          c.firstRecordAt ??= now();
-          if (sp.primaryKey !== null && check.ok && check.keyValues && isCdcDelete(rec.data as Record<string, unknown>)) {
-            // A key-only upsert first, so that the delete removes a row instead of inserting one.
-            const marker = keyOnlyRecord(sp.primaryKey, check.keyValues);
-            // Counted like a record: state barriers compare appended and committed counts.
-            pipeline.noteRecord(sp.table);
-            for (const b of batcher.add(target, marker, Buffer.byteLength(marker, "utf8"), line.lineNumber, now(), key)) pipeline.submit(b);
-          }
-          for (const b of batcher.add(target, dataText, dataBytes, line.lineNumber, now(), key)) pipeline.submit(b);
-          while (batcher.bufferedBytes > bufferCap) {
-            const b = batcher.sealLargest();
-            if (b === undefined) break;
-            pipeline.submit(b);
-          }
-          if (!pipeline.hasCapacity) await pipeline.waitForCapacity();
-        } else if (type === "STATE") {
-          if (!isObject(msg.state)) {
-            throw new InputError(`line ${line.lineNumber}: the STATE message has no "state" object.`);
-          }
-          pipeline.pushState(withDestinationStats(line.text, counter.take(msg.state)));
-        } else if (type === "TRACE") {
-          noteTrace(msg, plan.streams, summary);
-        } else if (typeof type !== "string") {
-          throw new InputError(`line ${line.lineNumber}: the message has no "type" (expected RECORD, STATE or TRACE).`);
-        } else if (!warnedTypes.has(type)) {
-          warnedTypes.add(type);
-          if (KNOWN_IGNORED.has(type)) await logger.debug(`Ignoring ${type} messages on the input.`);
-          else await logger.warn(`Ignoring messages of unknown type "${type.slice(0, 50)}" on the input (first on line ${line.lineNumber}).`);
+        let line = signal.aborted ? undefined : reader?.readyLine();
+        if (line === undefined) {
+          const next = await nextLine();
+          wakeOnAbort = undefined;
+          if (next === "aborted" || next.done) break;
+          line = next.value;
         }
+        if (pipeline.failure !== undefined) break;
+        // RECORD lines the fast path takes skip parsing; every other line is parsed.
+        let record: CheckedRecord | undefined = intake.fast(line);
+        if (record === undefined) {
+          const msg = parseLine(line);
+          const type = msg.type;
+          if (type === "RECORD") record = intake.parsed(msg, line);
+          else {
+            await otherMessage(msg, line);
+            continue;
+          }
+        }
+        const { plan: sp, target, counters: c } = record.stream;
+        if (record.reason !== undefined) {
+          if (settings.invalidRecords === "skip") {
+            record.stream.checkpoints.rejected++;
+            c.skipped++;
+            if (skipWarnings++ < MAX_SKIP_WARNINGS) {
+              await logger.warn(`Skipped the record on input line ${line.lineNumber} of stream '${sp.label}': ${record.reason}.${skipWarnings === MAX_SKIP_WARNINGS ? " Further skipped records are only counted." : ""}`);
+            }
+            continue;
+          }
+          fatal = new ConfigError(
+            `Stream '${sp.label}', input line ${line.lineNumber}: Convex would refuse this record: ${record.reason}. Every record before it was committed and its checkpoints saved. Fix the record in the source, or set "invalid_records" to "skip" in the destination settings to skip such records with a warning.`,
+            { stream: { name: sp.name, namespace: sp.namespace } },
+          );
+          break;
+        }
+        record.stream.checkpoints.accepted++;
+        pipeline.noteRecord(sp.table);
+        const at = now();
+        c.firstRecordAt ??= at;
+        if (record.marker !== undefined) {
+          // A key-only upsert first, so that the delete removes a row instead of inserting one.
+          // Counted like a record: state barriers compare appended and committed counts.
+          pipeline.noteRecord(sp.table);
+          for (const b of batcher.add(target, record.marker, Buffer.byteLength(record.marker, "utf8"), line.lineNumber, at, record.key)) pipeline.submit(b);
+        }
+        for (const b of batcher.add(target, record.data, record.dataBytes, line.lineNumber, at, record.key)) pipeline.submit(b);
+        while (batcher.bufferedBytes > bufferCap) {
+          const b = batcher.sealLargest();
+          if (b === undefined) break;
+          pipeline.submit(b);
+        }
+        if (!pipeline.hasCapacity) await pipeline.waitForCapacity();
       }
     } catch (err) {
       fatal = err;

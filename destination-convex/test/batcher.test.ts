@@ -106,4 +106,32 @@ describe("Batcher", () => {
       ["p", []],
     ]);
   });
+  it("writes data given as bytes exactly as given, mixed with text", () => {
+    const b = new Batcher({ maxRecords: 10, maxBytes: 1 << 20 });
+    const t = target("t");
+    const line = Buffer.from('{"type":"RECORD","record":{"data":{"n":18446744073709551615,"s":"é"}}}');
+    const bytes = line.subarray(line.indexOf('{"n"'), line.length - 2);
+    b.add(t, bytes, bytes.length, 1, 0);
+    b.add(t, '{"x":"ü"}', Buffer.byteLength('{"x":"ü"}'), 2, 0);
+    const [batch] = b.sealAll();
+    if (batch === undefined) throw new Error("no batch");
+    check(batch, 1 << 20);
+    expect(text(batch)).toContain('"data":{"n":18446744073709551615,"s":"é"}},{"tableName":"t","data":{"x":"ü"}}]}');
+  });
+
+  it("reuses a sent batch's buffer for a later batch, which is then written afresh", () => {
+    const b = new Batcher({ maxRecords: 3, maxBytes: 1 << 20 });
+    const t = target("t");
+    const first: Batch[] = [];
+    for (let i = 0; i < 3; i++) first.push(...b.add(t, ...part("t", { i, pad: "p".repeat(100) }), i + 1, 0));
+    expect(first).toHaveLength(1);
+    const sent = first[0] as Batch;
+    b.recycle(sent);
+    const second = [...b.add(t, ...part("t", { j: 1 }), 4, 0), ...b.sealAll()];
+    expect(second).toHaveLength(1);
+    const batch = second[0] as Batch;
+    expect(batch.body.buffer).toBe(sent.body.buffer);
+    check(batch, 1 << 20);
+    expect((JSON.parse(text(batch)) as { messages: { data: unknown }[] }).messages.map((m) => m.data)).toEqual([{ j: 1 }]);
+  });
 });

@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../src/runtime/errors.js";
-import { type InputLine, readLines } from "../src/runtime/stdin-lines.js";
+import { type InputLine, isLineReader, readLines } from "../src/runtime/stdin-lines.js";
 
 async function collect(chunks: (string | Buffer)[], maxLineBytes?: number): Promise<InputLine[]> {
   const out: InputLine[] = [];
@@ -29,7 +29,9 @@ describe("readLines", () => {
 
   it("flags a last line without a newline", async () => {
     const lines = await collect(["a\nb"]);
-    expect(lines.at(-1)).toEqual({ text: "b", lineNumber: 2, unterminated: true });
+    const last = lines.at(-1);
+    expect([last?.text, last?.lineNumber, last?.unterminated]).toEqual(["b", 2, true]);
+    expect(lines[0]?.unterminated).toBe(false);
   });
 
   it("reports invalid UTF-8 with the line number", async () => {
@@ -53,5 +55,56 @@ describe("readLines", () => {
     const err = await collect(["ok\n", "y".repeat(2048), "\n"], 1024).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
     expect(String((err as Error).message)).toMatch(/^line 2: .*longer than/);
+  });
+});
+
+describe("readLines as bytes", () => {
+  it("gives each line's bytes, and the same text decoded from them", async () => {
+    const lines = await collect(['{"k":"héllo ✓"}\r\n{"b"', ":2}\n\n", "last"]);
+    expect(lines.map((l) => [l.lineNumber, l.text, Buffer.from(l.bytes ?? []).toString("utf8")])).toEqual([
+      [1, '{"k":"héllo ✓"}', '{"k":"héllo ✓"}'],
+      [2, '{"b":2}', '{"b":2}'],
+      [4, "last", "last"],
+    ]);
+  });
+
+  it("skips lines that are only whitespace, Unicode spaces included, and drops a byte-order mark from the text", async () => {
+    const lines = await collect(["\u00a0\u2003\n \t\n\ufeff\n\ufeff{}\n"]);
+    expect(lines.map((l) => [l.lineNumber, l.text])).toEqual([[4, "{}"]]);
+  });
+
+  it("hands out the lines already read without waiting (readyLine)", async () => {
+    const reader = readLines(Readable.from(["a\nb\nc\n", "d\n"]));
+    expect(reader.readyLine()).toBeUndefined();
+    const first = await reader.next();
+    expect(first.value?.text).toBe("a");
+    expect([reader.readyLine()?.text, reader.readyLine()?.text, reader.readyLine()]).toEqual(["b", "c", undefined]);
+    expect((await reader.next()).value?.text).toBe("d");
+    expect(await reader.next()).toEqual({ value: undefined, done: true });
+    expect(isLineReader(reader)).toBe(true);
+  });
+
+  it("reports invalid UTF-8 only after the good lines before it in the same chunk", async () => {
+    const chunk = Buffer.concat([Buffer.from("one\ntwo\n"), Buffer.from([0x7b, 0xed, 0xa0, 0x80, 0x7d, 0x0a]), Buffer.from("four\n")]);
+    const got: string[] = [];
+    const err = await (async () => {
+      for await (const l of readLines(Readable.from([chunk]))) got.push(l.text);
+    })().catch((e: unknown) => e);
+    expect(got).toEqual(["one", "two"]);
+    expect(err).toBeInstanceOf(InputError);
+    expect(String((err as Error).message)).toMatch(/^line 3: .*UTF-8/);
+  });
+
+  it("reports invalid UTF-8 in a line split across chunks, and in a last line without newline", async () => {
+    await expect(collect(["ok\n{", Buffer.from([0xc3]), Buffer.from([0x28, 0x7d, 0x0a])])).rejects.toThrow(/line 2: .*UTF-8/);
+    await expect(collect(["ok\n", Buffer.from([0x7b, 0xff])])).rejects.toThrow(/line 2: .*UTF-8/);
+  });
+
+  it("stops on return()", async () => {
+    const reader = readLines(Readable.from(["a\nb\n", "c\n"]));
+    expect((await reader.next()).value?.text).toBe("a");
+    await reader.return?.();
+    expect(reader.readyLine()).toBeUndefined();
+    expect(await reader.next()).toEqual({ value: undefined, done: true });
   });
 });
