@@ -13,7 +13,7 @@
  * key list is worked out once and remembered for its position in the data (see key-lists); a
  * later object with the same keys is matched byte by byte, and then only its values are scanned.
  */
-import { FAIL, lastNumber, lastString, scanLiteral, scanNumber, scanString, skipWs } from "./json-bytes.js";
+import { JSON_SCAN_FAIL, lastNumber, lastString, scanLiteral, scanNumber, scanString, skipWs } from "@convex-airbyte/shared";
 import { type KeyEdge, type KeyNode, ObjectShape, ValueSlot } from "./key-lists.js";
 import { MAX_ARRAY_LENGTH, MAX_DOCUMENT_NESTING, MAX_OBJECT_FIELDS, SYSTEM_FIELDS_BYTES } from "./validate-record.js";
 
@@ -43,10 +43,10 @@ export class DataChecker {
   /**
    * Checks the JSON object at `i` in `b` as a record's data; `group` picks the remembered key
    * lists (documents of one stream look alike). Returns the index just past the object, with
-   * `size`, `shape` and the value spans set, or FAIL.
+   * `size`, `shape` and the value spans set, or JSON_SCAN_FAIL.
    */
   checkDocument(b: Uint8Array, i: number, group: unknown): number {
-    if (b[i] !== 0x7b) return FAIL;
+    if (b[i] !== 0x7b) return JSON_SCAN_FAIL;
     if (this.learnedNodes > this.maxLearnedNodes) {
       this.roots.clear();
       this.learnedNodes = 0;
@@ -71,7 +71,7 @@ export class DataChecker {
     }
     if (c === 0x7b || c === 0x5b) {
       // Deep nesting is refused on the way down, as `checkValue` does.
-      if (depth >= MAX_DOCUMENT_NESTING) return FAIL;
+      if (depth >= MAX_DOCUMENT_NESTING) return JSON_SCAN_FAIL;
       return c === 0x7b ? this.object(b, i, slot, depth, false) : this.array(b, i, slot, depth);
     }
     if (c === 0x74 || c === 0x66 || c === 0x6e) {
@@ -79,7 +79,7 @@ export class DataChecker {
       return scanLiteral(b, i);
     }
     i = scanNumber(b, i);
-    if (!lastNumber.finite) return FAIL;
+    if (!lastNumber.finite) return JSON_SCAN_FAIL;
     this.size += 9;
     return i;
   }
@@ -90,14 +90,14 @@ export class DataChecker {
     if (b[i] === 0x5d) return i + 1;
     const items = slot.items;
     for (let count = 1; ; count++) {
-      if (count > MAX_ARRAY_LENGTH) return FAIL;
+      if (count > MAX_ARRAY_LENGTH) return JSON_SCAN_FAIL;
       i = this.value(b, i, items, depth + 1);
-      if (i < 0) return FAIL;
+      if (i < 0) return JSON_SCAN_FAIL;
       i = skipWs(b, i);
       const c = b[i];
       if (c === 0x2c) i = skipWs(b, i + 1);
       else if (c === 0x5d) return i + 1;
-      else return FAIL;
+      else return JSON_SCAN_FAIL;
     }
   }
 
@@ -110,7 +110,7 @@ export class DataChecker {
     i = skipWs(b, i + 1);
     if (b[i] !== 0x7d) {
       for (;; k++) {
-        if (b[i] !== QUOTE) return FAIL;
+        if (b[i] !== QUOTE) return JSON_SCAN_FAIL;
         let child: ValueSlot;
         const edge: KeyEdge | undefined = node?.find(b, i);
         if (edge !== undefined) {
@@ -118,9 +118,9 @@ export class DataChecker {
           child = edge.slot;
           i += edge.bytes.length + 2;
         } else {
-          if (k >= MAX_OBJECT_FIELDS) return FAIL;
+          if (k >= MAX_OBJECT_FIELDS) return JSON_SCAN_FAIL;
           const end = scanString(b, i);
-          if (end < 0 || lastString.escaped) return FAIL;
+          if (end < 0 || lastString.escaped) return JSON_SCAN_FAIL;
           const key = decoder.decode(b.subarray(i + 1, end - 1));
           const added = node?.add(key);
           if (added !== undefined) {
@@ -136,12 +136,12 @@ export class DataChecker {
           i = end;
         }
         i = skipWs(b, i);
-        if (b[i] !== 0x3a) return FAIL;
+        if (b[i] !== 0x3a) return JSON_SCAN_FAIL;
         i = skipWs(b, i + 1);
         const before = this.size;
         if (top) this.valueStart[k] = i;
         i = this.value(b, i, child, depth + 1);
-        if (i < 0) return FAIL;
+        if (i < 0) return JSON_SCAN_FAIL;
         if (top) {
           this.valueEnd[k] = i;
           this.valueSize[k] = this.size - before;
@@ -152,12 +152,12 @@ export class DataChecker {
         else if (c === 0x7d) {
           k++;
           break;
-        } else return FAIL;
+        } else return JSON_SCAN_FAIL;
       }
     }
     // The closing brace is at i, after k fields.
     const shape = node !== undefined ? node.ended() : ObjectShape.of(keys ?? []);
-    if (shape === undefined) return FAIL;
+    if (shape === undefined) return JSON_SCAN_FAIL;
     if (top) {
       this.shape = shape;
       let size = this.size + 2 + SYSTEM_FIELDS_BYTES + shape.topNamesSize;

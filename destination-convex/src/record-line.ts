@@ -9,7 +9,7 @@
  * which decides and reports exactly as if there were no fast path.
  */
 import { DataChecker } from "./data-check.js";
-import { bytesAt, FAIL, lastString, scanString, skipValue, skipWs } from "./json-bytes.js";
+import { bytesAt, JSON_SCAN_FAIL, lastString, scanString, skipValue, skipWs } from "@convex-airbyte/shared";
 
 /** Finds a stream from its name and namespace (`nsStart` -1: none) as raw bytes in `b`. */
 export type FindStream<S> = (b: Uint8Array, nameStart: number, nameEnd: number, nsStart: number, nsEnd: number) => S | undefined;
@@ -81,40 +81,40 @@ export class RecordLineScanner<S> {
     return this.stream !== undefined;
   }
 
-  /** The record object at `i`: returns the index past it, or FAIL. */
+  /** The record object at `i`: returns the index past it, or JSON_SCAN_FAIL. */
   private record(b: Uint8Array, i: number): number {
     let sawNamespace = false;
     i = skipWs(b, i + 1);
-    if (b[i] === 0x7d) return FAIL;
+    if (b[i] === 0x7d) return JSON_SCAN_FAIL;
     for (;;) {
-      if (b[i] !== 0x22) return FAIL;
+      if (b[i] !== 0x22) return JSON_SCAN_FAIL;
       const keyEnd = scanString(b, i);
-      if (keyEnd < 0 || lastString.escaped) return FAIL;
+      if (keyEnd < 0 || lastString.escaped) return JSON_SCAN_FAIL;
       const keyStart = i + 1;
       i = skipWs(b, keyEnd);
-      if (b[i] !== 0x3a) return FAIL;
+      if (b[i] !== 0x3a) return JSON_SCAN_FAIL;
       i = skipWs(b, i + 1);
       if (keyIs(b, keyStart, keyEnd - 1, STREAM)) {
         // Streams are found by their bytes, so names with escapes go the general way.
-        if (this.nameStart >= 0 || b[i] !== 0x22) return FAIL;
+        if (this.nameStart >= 0 || b[i] !== 0x22) return JSON_SCAN_FAIL;
         const end = scanString(b, i);
-        if (end < 0 || lastString.escaped) return FAIL;
+        if (end < 0 || lastString.escaped) return JSON_SCAN_FAIL;
         this.nameStart = i + 1;
         this.nameEnd = end - 1;
         i = end;
       } else if (keyIs(b, keyStart, keyEnd - 1, NAMESPACE)) {
-        if (sawNamespace) return FAIL;
+        if (sawNamespace) return JSON_SCAN_FAIL;
         sawNamespace = true;
         // A namespace that is not a string counts as none, as on the general path.
         if (b[i] === 0x22) {
           const end = scanString(b, i);
-          if (end < 0 || lastString.escaped) return FAIL;
+          if (end < 0 || lastString.escaped) return JSON_SCAN_FAIL;
           this.nsStart = i + 1;
           this.nsEnd = end - 1;
           i = end;
         } else i = skipValue(b, i);
       } else if (keyIs(b, keyStart, keyEnd - 1, DATA)) {
-        if (this.dataStart >= 0) return FAIL;
+        if (this.dataStart >= 0) return JSON_SCAN_FAIL;
         this.dataStart = i;
         // Key lists are remembered per stream; when the data comes before the stream's name the
         // group is a guess, which costs only speed.
@@ -122,11 +122,11 @@ export class RecordLineScanner<S> {
         i = this.data.checkDocument(b, i, group);
         this.dataEnd = i;
       } else i = skipValue(b, i);
-      if (i < 0) return FAIL;
+      if (i < 0) return JSON_SCAN_FAIL;
       i = skipWs(b, i);
       if (b[i] === 0x2c) i = skipWs(b, i + 1);
       else if (b[i] === 0x7d) return i + 1;
-      else return FAIL;
+      else return JSON_SCAN_FAIL;
     }
   }
 }

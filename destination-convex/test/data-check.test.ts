@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DataChecker } from "../src/data-check.js";
-import { FAIL, lastString, scanString, skipValue, skipWs } from "../src/json-bytes.js";
+import { JSON_SCAN_FAIL, lastString, scanString, skipValue, skipWs } from "@convex-airbyte/shared";
 import { checkRecord, MAX_ARRAY_LENGTH, MAX_OBJECT_FIELDS } from "../src/validate-record.js";
 import { corrupt, jsonObject, jsonString, jsonValue, nested, seeded } from "./support/tricky-json.js";
 
@@ -19,7 +19,7 @@ function parses(text: string): boolean {
 function scans(text: string): boolean {
   const b = Buffer.from(text);
   const end = skipValue(b, skipWs(b, 0));
-  return end !== FAIL && skipWs(b, end) === b.length;
+  return end !== JSON_SCAN_FAIL && skipWs(b, end) === b.length;
 }
 
 /**
@@ -30,7 +30,7 @@ function scans(text: string): boolean {
 function agrees(checker: DataChecker, text: string, group: unknown = "g"): boolean {
   const b = Buffer.from(text);
   const end = checker.checkDocument(b, 0, group);
-  const accepted = end !== FAIL && end === b.length;
+  const accepted = end !== JSON_SCAN_FAIL && end === b.length;
   let general: ReturnType<typeof checkRecord> | "invalid";
   try {
     general = checkRecord(JSON.parse(text), append);
@@ -171,7 +171,7 @@ describe("DataChecker", () => {
     ];
     for (const text of refused) {
       const b = Buffer.from(text);
-      expect(checker.checkDocument(b, 0, "g"), text.slice(0, 80)).toBe(FAIL);
+      expect(checker.checkDocument(b, 0, "g"), text.slice(0, 80)).toBe(JSON_SCAN_FAIL);
     }
     expect(agrees(checker, nested(16))).toBe(true);
     expect(agrees(checker, fields(MAX_OBJECT_FIELDS))).toBe(true);

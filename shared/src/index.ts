@@ -1,4 +1,5 @@
 export * from "./json/exact-json.js";
+export * from "./json/json-bytes.js";
 export * from "./protocol/catalog.js";
 export * from "./protocol/messages.js";
 export * from "./runtime/cli.js";

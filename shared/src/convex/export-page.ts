@@ -5,8 +5,8 @@
  * `_deleted`) read out. A source can then write each record by splicing bytes, which is several
  * times cheaper than parse + stringify and keeps every digit of every number by construction.
  */
-import { ByteScanner } from "../json/byte-scanner.js";
-import { parseExact } from "../json/exact-json.js";
+import { JsonSyntaxError, parseExact } from "../json/exact-json.js";
+import { JSON_SCAN_FAIL, lastString, scanString, skipValue, skipWs } from "../json/json-bytes.js";
 import type { ExportedDocument } from "./types.js";
 
 /** One exported document as the bytes the server sent. */
@@ -50,16 +50,11 @@ export interface ScannedExportPage {
 }
 
 const UNDERSCORE = 0x5f;
+const QUOTE = 0x22;
 
 function keyIs(b: Uint8Array, start: number, end: number, name: string): boolean {
   if (end - start !== name.length) return false;
   for (let k = 1; k < name.length; k++) if (b[start + k] !== name.charCodeAt(k)) return false;
-  return true;
-}
-
-function startsWith(b: Uint8Array, start: number, end: number, prefix: string): boolean {
-  if (end - start < prefix.length) return false;
-  for (let k = 1; k < prefix.length; k++) if (b[start + k] !== prefix.charCodeAt(k)) return false;
   return true;
 }
 
@@ -71,96 +66,82 @@ function isDigits(text: string): boolean {
   return text.length > 0;
 }
 
+function syntax(at: number, what: string): never {
+  throw new JsonSyntaxError(`${what} at byte ${at}`);
+}
+
+/** The member names the scan reads out of each document. */
+type Known = "_ts" | "_table" | "_component" | "_deleted" | "cdc" | undefined;
+
+function knownName(b: Buffer, ks: number, ke: number, escaped: boolean): Known {
+  let name: string;
+  if (escaped) {
+    // A name like "\u005fts" is still `_ts`: compare it decoded (rare).
+    name = JSON.parse(b.toString("utf8", ks - 1, ke + 1)) as string;
+  } else {
+    if (b[ks] !== UNDERSCORE) return undefined;
+    if (keyIs(b, ks, ke, "_ts")) return "_ts";
+    if (keyIs(b, ks, ke, "_table")) return "_table";
+    if (keyIs(b, ks, ke, "_component")) return "_component";
+    if (keyIs(b, ks, ke, "_deleted")) return "_deleted";
+    name = b.toString("latin1", ks, Math.min(ke, ks + 7));
+  }
+  if (name === "_ts" || name === "_table" || name === "_component" || name === "_deleted") return name;
+  return name.startsWith("_ab_cdc") ? "cdc" : undefined;
+}
+
 /**
  * Scans a page body. Throws JsonSyntaxError for text that is not JSON, ExportPageShapeError for
  * JSON of the wrong shape (the messages name the member). `deltas`: `_deleted` must be a boolean.
  */
 export function scanExportPage(body: Buffer, deltas: boolean): ScannedExportPage {
-  const s = new ByteScanner(body);
   const b = body;
   const fields: Record<string, unknown> = {};
   let docs: RawDocument[] | undefined;
   // A raw line break between tokens would split the record line: only then is each doc checked.
-  const mayHaveBreaks = body.indexOf(0x0a) >= 0 || body.indexOf(0x0d) >= 0;
-
-  // Per-document members, reset for each document (one closure per page, not per document).
-  let tsStart = -1;
-  let tsEnd = -1;
-  let table: unknown;
-  let component: unknown;
-  let deleted: unknown;
-  let extra = false;
-
-  const parseSpan = (start: number): unknown => parseExact(b.toString("utf8", start, s.pos));
-  const member = (ks: number, ke: number, escaped: boolean): void => {
-    if (escaped) {
-      // A name like "\u005fts" is still `_ts`: compare decoded (rare).
-      const name = JSON.parse(b.toString("utf8", ks - 1, ke + 1)) as string;
-      memberNamed(name);
-      return;
-    }
-    if (b[ks] !== UNDERSCORE) {
-      s.value(1);
-      return;
-    }
-    if (keyIs(b, ks, ke, "_ts")) memberNamed("_ts");
-    else if (keyIs(b, ks, ke, "_table")) memberNamed("_table");
-    else if (keyIs(b, ks, ke, "_component")) memberNamed("_component");
-    else if (keyIs(b, ks, ke, "_deleted")) memberNamed("_deleted");
-    else {
-      if (startsWith(b, ks, ke, "_ab_cdc")) extra = true;
-      s.value(1);
-    }
-  };
+  const mayHaveBreaks = b.indexOf(0x0a) >= 0 || b.indexOf(0x0d) >= 0;
+  const parseSpan = (start: number, end: number): unknown => parseExact(b.toString("utf8", start, end));
   /** A string member's value: its raw bytes when unescaped (the common case), else parsed. */
-  const stringOrValue = (): unknown => {
-    const start = s.pos;
-    if (b[start] === 0x22) {
-      const escaped = s.string();
-      if (!escaped) return b.toString("utf8", start + 1, s.pos - 1);
-    } else s.value(1);
-    return parseSpan(start);
-  };
-  const memberNamed = (name: string): void => {
-    s.next();
-    switch (name) {
-      case "_ts":
-        tsStart = s.pos;
-        s.value(1);
-        tsEnd = s.pos;
-        return;
-      case "_table":
-        table = stringOrValue();
-        return;
-      case "_component":
-        component = stringOrValue();
-        return;
-      case "_deleted": {
-        const start = s.pos;
-        s.value(1);
-        deleted = b[start] === 0x74 ? true : b[start] === 0x66 ? false : parseSpan(start);
-        return;
-      }
-      default:
-        if (name.startsWith("_ab_cdc")) extra = true;
-        s.value(1);
-    }
-  };
+  const stringOrValue = (start: number, end: number): unknown =>
+    b[start] === QUOTE && !lastString.escaped ? b.toString("utf8", start + 1, end - 1) : parseSpan(start, end);
 
-  const element = (): void => {
-    const index = docs?.length ?? 0;
-    if (s.next() !== 0x7b) {
-      s.value(1);
-      throw new ExportPageShapeError(`values[${index}] is not an object`);
+  /** Scans the document at `start` (a `{`) and returns the index after it. */
+  const scanDocument = (start: number, index: number): number => {
+    let tsStart = -1;
+    let tsEnd = -1;
+    let table: unknown;
+    let component: unknown;
+    let deleted: unknown;
+    let extra = false;
+    let i = skipWs(b, start + 1);
+    if (b[i] !== 0x7d) {
+      for (;;) {
+        if (b[i] !== QUOTE) syntax(i, "expected a member name");
+        const after = scanString(b, i);
+        if (after === JSON_SCAN_FAIL) syntax(i, "bad string");
+        const known = knownName(b, i + 1, after - 1, lastString.escaped);
+        i = skipWs(b, after);
+        if (b[i] !== 0x3a) syntax(i, "expected ':'");
+        const vs = skipWs(b, i + 1);
+        const ve = skipValue(b, vs, 2);
+        if (ve === JSON_SCAN_FAIL) syntax(vs, "bad value");
+        if (known === "_ts") {
+          tsStart = vs;
+          tsEnd = ve;
+        } else if (known === "_table") table = stringOrValue(vs, ve);
+        else if (known === "_component") component = stringOrValue(vs, ve);
+        else if (known === "_deleted") deleted = b[vs] === 0x74 ? true : b[vs] === 0x66 ? false : parseSpan(vs, ve);
+        else if (known === "cdc") extra = true;
+        i = skipWs(b, ve);
+        if (b[i] === 0x2c) {
+          i = skipWs(b, i + 1);
+          continue;
+        }
+        if (b[i] === 0x7d) break;
+        syntax(i, "expected ',' or '}'");
+      }
     }
-    const start = s.pos;
-    tsStart = -1;
-    table = undefined;
-    component = undefined;
-    deleted = undefined;
-    extra = false;
-    s.object(2, member);
-    const end = s.pos;
+    const end = i + 1;
     if (tsStart < 0) throw new ExportPageShapeError(`values[${index}]._ts is not an integer`);
     const tsText = b.toString("latin1", tsStart, tsEnd);
     const plainTs = isDigits(tsText);
@@ -170,38 +151,71 @@ export function scanExportPage(body: Buffer, deltas: boolean): ScannedExportPage
       // As the general parser reads it: a safe non-negative integer such as 1.0e3 is accepted;
       // a string, a fraction or a negative number is not (Number() of a quoted text is NaN).
       const n = Number(tsText);
-      if (!Number.isSafeInteger(n) || n < 0) {
-        throw new ExportPageShapeError(`values[${index}]._ts is not an integer`);
-      }
+      if (!Number.isSafeInteger(n) || n < 0) throw new ExportPageShapeError(`values[${index}]._ts is not an integer`);
       ts = BigInt(n);
     }
     if (deltas && typeof deleted !== "boolean") throw new ExportPageShapeError(`values[${index}]._deleted is not a boolean`);
     const bytes = b.subarray(start, end);
     const oneLine = !mayHaveBreaks || (bytes.indexOf(0x0a) < 0 && bytes.indexOf(0x0d) < 0);
     const isBool = deleted === undefined || typeof deleted === "boolean";
-    (docs as RawDocument[]).push(
-      new RawDocument(bytes, ts, tsText, table, component, typeof deleted === "boolean" ? deleted : undefined, plainTs && oneLine && isBool && !extra),
-    );
+    const flag = typeof deleted === "boolean" ? deleted : undefined;
+    (docs as RawDocument[]).push(new RawDocument(bytes, ts, tsText, table, component, flag, plainTs && oneLine && isBool && !extra));
+    return end;
   };
 
-  if (s.next() !== 0x7b) {
-    s.value(0);
-    s.finish();
+  /** Scans the `values` array at `start` (a `[`) and returns the index after it. */
+  const scanValues = (start: number): number => {
+    docs = [];
+    let i = skipWs(b, start + 1);
+    if (b[i] === 0x5d) return i + 1;
+    for (;;) {
+      if (b[i] !== 0x7b) {
+        if (skipValue(b, i, 1) === JSON_SCAN_FAIL) syntax(i, "bad value");
+        throw new ExportPageShapeError(`values[${docs.length}] is not an object`);
+      }
+      i = skipWs(b, scanDocument(i, docs.length));
+      if (b[i] === 0x2c) {
+        i = skipWs(b, i + 1);
+        continue;
+      }
+      if (b[i] === 0x5d) return i + 1;
+      syntax(i, "expected ',' or ']'");
+    }
+  };
+
+  let i = skipWs(b, 0);
+  if (b[i] !== 0x7b) {
+    const end = skipValue(b, i);
+    if (end === JSON_SCAN_FAIL || skipWs(b, end) !== b.length) syntax(i, "not a JSON value");
     throw new ExportPageShapeError("the body is not a JSON object");
   }
-  s.object(0, (ks, ke, escaped) => {
-    const name = escaped ? (JSON.parse(b.toString("utf8", ks - 1, ke + 1)) as string) : b.toString("utf8", ks, ke);
-    if (name === "values" && s.next() === 0x5b) {
-      docs = [];
-      s.array(1, element);
-      return;
+  i = skipWs(b, i + 1);
+  if (b[i] !== 0x7d) {
+    for (;;) {
+      if (b[i] !== QUOTE) syntax(i, "expected a member name");
+      const after = scanString(b, i);
+      if (after === JSON_SCAN_FAIL) syntax(i, "bad string");
+      const name = lastString.escaped ? (JSON.parse(b.toString("utf8", i, after)) as string) : b.toString("utf8", i + 1, after - 1);
+      i = skipWs(b, after);
+      if (b[i] !== 0x3a) syntax(i, "expected ':'");
+      i = skipWs(b, i + 1);
+      if (name === "values" && b[i] === 0x5b) i = scanValues(i);
+      else {
+        const end = skipValue(b, i);
+        if (end === JSON_SCAN_FAIL) syntax(i, "bad value");
+        fields[name] = parseSpan(i, end);
+        if (name === "values") docs = undefined;
+        i = end;
+      }
+      i = skipWs(b, i);
+      if (b[i] === 0x2c) {
+        i = skipWs(b, i + 1);
+        continue;
+      }
+      if (b[i] === 0x7d) break;
+      syntax(i, "expected ',' or '}'");
     }
-    s.next();
-    const start = s.pos;
-    s.value(0);
-    fields[name] = parseSpan(start);
-    if (name === "values") docs = undefined;
-  });
-  s.finish();
+  }
+  if (skipWs(b, i + 1) !== b.length) syntax(i + 1, "unexpected text after the body");
   return { docs, fields };
 }

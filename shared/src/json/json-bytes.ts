@@ -1,7 +1,7 @@
 /**
  * Strict JSON syntax over UTF-8 bytes: the grammar `JSON.parse` accepts, checked without building
  * any value. Each scanner takes the index where a token starts and returns the index just past
- * it, or `FAIL` where `JSON.parse` would throw (or where the input is beyond what they handle, such
+ * it, or `JSON_SCAN_FAIL` where `JSON.parse` would throw (or where the input is beyond what they handle, such
  * as very deep nesting); callers then take their general path, which parses and reports.
  *
  * The bytes must be valid UTF-8 (the line reader checks), so only ASCII needs looking at: every
@@ -9,7 +9,7 @@
  * the end give `undefined`, which matches no byte, so running off the end also fails.
  */
 
-export const FAIL = -1;
+export const JSON_SCAN_FAIL = -1;
 
 /** What the last `scanString` found; results live here so that scanning allocates nothing. */
 export const lastString = {
@@ -84,14 +84,14 @@ function scanEscapedString(b: Uint8Array, start: number, i: number): number {
   let adjust = 0;
   for (;;) {
     while (i < n && STRING_STOP[b[i] as number] === 0) i++;
-    if (i >= n) return FAIL;
+    if (i >= n) return JSON_SCAN_FAIL;
     const c = b[i] as number;
     if (c === QUOTE) break;
-    if (c !== BACKSLASH) return FAIL;
+    if (c !== BACKSLASH) return JSON_SCAN_FAIL;
     const e = b[i + 1];
     if (e === 0x75 /* u */) {
       const cu = hex4(b, i + 2);
-      if (cu < 0) return FAIL;
+      if (cu < 0) return JSON_SCAN_FAIL;
       if (cu >= 0xd800 && cu <= 0xdbff && b[i + 6] === BACKSLASH && b[i + 7] === 0x75) {
         const low = hex4(b, i + 8);
         if (low >= 0xdc00 && low <= 0xdfff) {
@@ -111,7 +111,7 @@ function scanEscapedString(b: Uint8Array, start: number, i: number): number {
       i += 2;
       continue;
     }
-    return FAIL;
+    return JSON_SCAN_FAIL;
   }
   lastString.utf8Bytes = i - start + adjust;
   lastString.escaped = true;
@@ -132,11 +132,11 @@ export function scanNumber(b: Uint8Array, i: number): number {
   const first = b[i] as number;
   if (first === 0x30) i++;
   else if (first >= 0x31 && first <= 0x39) i = skipDigits(b, i + 1);
-  else return FAIL;
+  else return JSON_SCAN_FAIL;
   let plain = true;
   if (b[i] === 0x2e /* . */) {
     const end = skipDigits(b, i + 1);
-    if (end === i + 1) return FAIL;
+    if (end === i + 1) return JSON_SCAN_FAIL;
     i = end;
   }
   const e = b[i];
@@ -145,7 +145,7 @@ export function scanNumber(b: Uint8Array, i: number): number {
     const sign = b[++i];
     if (sign === 0x2b || sign === 0x2d) i++;
     const end = skipDigits(b, i);
-    if (end === i) return FAIL;
+    if (end === i) return JSON_SCAN_FAIL;
     i = end;
   }
   lastNumber.finite = (plain && i - start <= SURELY_FINITE_LENGTH) || Number.isFinite(Number(ascii(b, start, i)));
@@ -172,7 +172,7 @@ const NULL = Uint8Array.of(0x6e, 0x75, 0x6c, 0x6c);
 export function scanLiteral(b: Uint8Array, i: number): number {
   const c = b[i];
   const word = c === 0x74 ? TRUE : c === 0x66 ? FALSE : c === 0x6e ? NULL : undefined;
-  return word !== undefined && bytesAt(b, i, word) ? i + word.length : FAIL;
+  return word !== undefined && bytesAt(b, i, word) ? i + word.length : JSON_SCAN_FAIL;
 }
 
 /** Any JSON value at `i`, checked for syntax only. */
@@ -180,25 +180,25 @@ export function skipValue(b: Uint8Array, i: number, depth = 0): number {
   const c = b[i];
   if (c === QUOTE) return scanString(b, i);
   if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-    if (depth >= MAX_SKIP_DEPTH) return FAIL;
+    if (depth >= MAX_SKIP_DEPTH) return JSON_SCAN_FAIL;
     const object = c === 0x7b;
     const close = object ? 0x7d : 0x5d;
     i = skipWs(b, i + 1);
     if (b[i] === close) return i + 1;
     for (;;) {
       if (object) {
-        if (b[i] !== QUOTE) return FAIL;
+        if (b[i] !== QUOTE) return JSON_SCAN_FAIL;
         i = skipWs(b, scanString(b, i));
-        if (i < 0 || b[i] !== 0x3a /* : */) return FAIL;
+        if (i < 0 || b[i] !== 0x3a /* : */) return JSON_SCAN_FAIL;
         i = skipWs(b, i + 1);
       }
       i = skipValue(b, i, depth + 1);
-      if (i < 0) return FAIL;
+      if (i < 0) return JSON_SCAN_FAIL;
       i = skipWs(b, i);
       const d = b[i];
       if (d === 0x2c /* , */) i = skipWs(b, i + 1);
       else if (d === close) return i + 1;
-      else return FAIL;
+      else return JSON_SCAN_FAIL;
     }
   }
   if (c === 0x74 || c === 0x66 || c === 0x6e) return scanLiteral(b, i);
