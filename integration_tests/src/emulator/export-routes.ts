@@ -4,6 +4,7 @@ import type { Deployment } from "./context.js";
 import { badQuery, badRequest, deserializeBody, HttpError, internalError } from "./errors.js";
 import { decodeId } from "./ids.js";
 import { type Reply, type RequestCtx, json } from "./http-types.js";
+import { PageBuffer } from "./page-buffer.js";
 import { ExportFilter } from "./selection.js";
 import { mergeShapes, NEVER, type Shape, shapeOf, shapeSchema } from "./shapes.js";
 import { type LogEntry, type Rev, revAt, revDoc, type Tablet } from "./store.js";
@@ -116,18 +117,25 @@ function formatOrThrow(s: string | undefined): Format {
   return f;
 }
 
-/** One exported value: metadata first, then the document's fields in sorted order. */
-function valueText(t: Tablet, rev: Rev, format: Format, filter: ExportFilter, deleted?: boolean): string {
-  const head = `{${t.prefix},"_ts":${rev.ts}${deleted === undefined ? "" : `,"_deleted":${deleted}`}`;
+/** Writes one exported value: metadata first, then the document's fields in sorted order. */
+function writeValue(page: PageBuffer, t: Tablet, rev: Rev, format: Format, filter: ExportFilter, deleted?: boolean): void {
+  page.byte(0x7b);
+  page.text(t.prefix);
+  page.text(`,"_ts":${rev.ts}${deleted === undefined ? "" : `,"_deleted":${deleted}`}`);
   const keep = filter.columnFilter(t.component, t.name);
-  if (keep === undefined) {
-    if (format === "json") return `${head},${rev.clean ?? rev.text}}`;
-    if (format === "convex_encoded_json") return `${head},${rev.text}}`;
+  let fields: string;
+  if (keep === undefined && format === "json") fields = rev.clean ?? (rev.text as string);
+  else if (keep === undefined && format === "convex_encoded_json") fields = rev.text as string;
+  else {
+    const doc = revDoc(rev) as ConvexObject;
+    const omit = keep === undefined ? undefined : new Set(Object.keys(doc).filter((k) => !keep(k)));
+    fields = encodeFields(doc, format, omit);
   }
-  const doc = revDoc(rev) as ConvexObject;
-  const omit = keep === undefined ? undefined : new Set(Object.keys(doc).filter((k) => !keep(k)));
-  const fields = encodeFields(doc, format, omit);
-  return fields === "" ? `${head}}` : `${head},${fields}}`;
+  if (fields !== "") {
+    page.byte(0x2c);
+    page.text(fields);
+  }
+  page.byte(0x7d);
 }
 
 function parseSnapshotCursor(s: string): { tabletHex: string; id: string } {
@@ -180,24 +188,28 @@ function listSnapshot(dep: Deployment, args: ExportArgs): Reply {
       else hi = mid;
     }
   }
-  const values: string[] = [];
+  const page = new PageBuffer();
+  page.text('{"values":[');
+  let count = 0;
   let lastId: string | undefined;
-  for (; i < ids.length && values.length < knobs.snapshotPageSize; i++) {
+  for (; i < ids.length && count < knobs.snapshotPageSize; i++) {
     const id = ids[i] as string;
     const rev = revAt(table.docs.get(id), snapshot);
     if (rev === undefined || rev.text === null) continue;
-    values.push(valueText(table, rev, format, filter));
+    if (count++ > 0) page.byte(0x2c);
+    writeValue(page, table, rev, format, filter);
     lastId = id;
   }
   let next: string | null;
-  if (values.length >= knobs.snapshotPageSize && lastId !== undefined) {
+  if (count >= knobs.snapshotPageSize && lastId !== undefined) {
     next = JSON.stringify({ tablet: table.tabletId, id: lastId });
   } else {
     const following = tablets[1];
     next = following === undefined ? null : JSON.stringify({ tablet: following.tabletId, id: MIN_ID });
   }
   const cursorText = next === null ? "null" : JSON.stringify(next);
-  return json(`{"values":[${values.join(",")}],"snapshot":${snapshot},"cursor":${cursorText},"hasMore":${next !== null}}`);
+  page.text(`],"snapshot":${snapshot},"cursor":${cursorText},"hasMore":${next !== null}}`);
+  return json(page.bytes());
 }
 
 function documentDeltas(dep: Deployment, args: ExportArgs): Reply {
@@ -236,13 +248,16 @@ function documentDeltas(dep: Deployment, args: ExportArgs): Reply {
     }
   }
   const format = formatOrThrow(args.format);
-  const values = entries.map((e) =>
-    e.rev.text === null
-      ? `{${e.tablet.prefix},"_ts":${e.ts},"_deleted":true,"_id":${JSON.stringify(e.id)}}`
-      : valueText(e.tablet, e.rev, format, filter, false),
-  );
+  const page = new PageBuffer();
+  page.text('{"values":[');
+  entries.forEach((e, k) => {
+    if (k > 0) page.byte(0x2c);
+    if (e.text === null) page.text(`{${e.tablet.prefix},"_ts":${e.ts},"_deleted":true,"_id":${JSON.stringify(e.id)}}`);
+    else writeValue(page, e.tablet, e, format, filter, false);
+  });
   const next = newCursor ?? upper;
-  return json(`{"values":[${values.join(",")}],"cursor":${next},"hasMore":${hasMore}}`);
+  page.text(`],"cursor":${next},"hasMore":${hasMore}}`);
+  return json(page.bytes());
 }
 
 /** The latest shape of a tablet's documents, cached by the tablet's write version. */

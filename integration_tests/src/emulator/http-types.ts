@@ -21,9 +21,9 @@ export interface RequestCtx {
 
 export interface Reply {
   status: number;
-  body: string;
+  body: string | Buffer;
   contentType?: string;
 }
 
-export const json = (body: string, status = 200): Reply => ({ status, body, contentType: "application/json" });
+export const json = (body: string | Buffer, status = 200): Reply => ({ status, body, contentType: "application/json" });
 export const empty = (): Reply => ({ status: 200, body: "" });

@@ -101,3 +101,49 @@ export function newInternalId(rng: SeededRandom, nowMs: number): Uint8Array {
   out[15] = day & 0xff;
   return out;
 }
+
+const ALPHABET_CODES = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0));
+/** Scratch for `newDocumentId`: VInt (≤ 5) + 16 + 2 bytes, and their base32 characters. */
+const ID_BYTES = new Uint8Array(23);
+const ID_CHARS = Buffer.alloc(37);
+
+/**
+ * `encodeId(tableNumber, newInternalId(rng, nowMs))` without the intermediate arrays and string
+ * pieces: imports make one per document. Consumes the generator exactly as that does.
+ */
+export function newDocumentId(tableNumber: number, rng: SeededRandom, nowMs: number): string {
+  const bytes = ID_BYTES;
+  let n = 0;
+  let t = tableNumber;
+  do {
+    const low = t & 0x7f;
+    t >>>= 7;
+    bytes[n++] = t > 0 ? low | 0x80 : low;
+  } while (t > 0);
+  for (let i = 0; i < 14; i++) bytes[n++] = Math.floor(rng.next() * 256);
+  const day = Math.floor(nowMs / 86_400_000) & 0xffff;
+  bytes[n++] = day >> 8;
+  bytes[n++] = day & 0xff;
+  let a = 0;
+  let b = 0;
+  for (let i = 0; i < n; i++) {
+    a = (a + (bytes[i] as number)) & 255;
+    b = (b + a) & 255;
+  }
+  bytes[n++] = a;
+  bytes[n++] = b;
+  let len = 0;
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < n; i++) {
+    acc = (acc << 8) | (bytes[i] as number);
+    bits += 8;
+    while (bits >= 5) {
+      ID_CHARS[len++] = ALPHABET_CODES[(acc >> (bits - 5)) & 31] as number;
+      bits -= 5;
+    }
+    acc &= (1 << bits) - 1;
+  }
+  if (bits > 0) ID_CHARS[len++] = ALPHABET_CODES[(acc << (5 - bits)) & 31] as number;
+  return ID_CHARS.toString("latin1", 0, len);
+}

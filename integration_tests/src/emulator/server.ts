@@ -175,7 +175,7 @@ export class EmulatorServer {
     }
 
     const reply = this.dispatch(method, path, url.searchParams, req.headers, body);
-    const bytes = Buffer.from(reply.body);
+    const bytes = typeof reply.body === "string" ? Buffer.from(reply.body) : reply.body;
     const h: Record<string, string | number> = { "Content-Length": bytes.length };
     if (reply.contentType !== undefined) h["Content-Type"] = reply.contentType;
     if (fault?.kind === "truncate") {

@@ -5,18 +5,25 @@
  */
 import type { Clock } from "./clock.js";
 import { decodeFields } from "./codec.js";
-import { encodeId, newInternalId, type Rng } from "./ids.js";
+import { newDocumentId, type Rng } from "./ids.js";
 import { type ConvexObject, encodeFields, encodeValue, flatten, type Value } from "./values.js";
 
 export { flatten };
 
-/** One revision of a document; `text` is null for a deletion. */
-export interface Rev {
-  readonly ts: bigint;
-  text: string | null;
-  /** The clean `json` field text when it differs from `text`. */
-  clean: string | undefined;
-  readonly prev: Rev | undefined;
+/**
+ * One revision of a document; `text` is null for a deletion. It is also the document log's entry
+ * for its commit (one object per write instead of two).
+ */
+export class Rev {
+  constructor(
+    readonly ts: bigint,
+    public text: string | null,
+    /** The clean `json` field text when it differs from `text`. */
+    public clean: string | undefined,
+    readonly prev: Rev | undefined,
+    readonly tablet: Tablet,
+    readonly id: string,
+  ) {}
 }
 
 export interface PkIndex {
@@ -99,12 +106,8 @@ export class Tablet {
   }
 }
 
-export interface LogEntry {
-  readonly ts: bigint;
-  readonly tablet: Tablet;
-  readonly id: string;
-  readonly rev: Rev;
-}
+/** A document-log entry: the revision a commit wrote (its tablet, id and ts). */
+export type LogEntry = Rev;
 
 export function revAt(head: Rev | undefined, ts: bigint): Rev | undefined {
   let r = head;
@@ -215,14 +218,21 @@ export class Store {
   }
 }
 
-interface Undo {
-  tablet: Tablet;
-  id: string;
-  head: Rev | undefined;
-  text: string | null | undefined;
-  clean: string | undefined;
-  /** The index keys this write removed and added (when the tablet had an index then). */
-  keys: IndexKeys | undefined;
+/** What a write replaced, to undo it. */
+class Undo {
+  constructor(
+    readonly tablet: Tablet,
+    readonly id: string,
+    /** The document's revision before the write (undefined: the write inserted it). */
+    readonly head: Rev | undefined,
+    readonly text: string | null | undefined,
+    readonly clean: string | undefined,
+    /** The write changed the index by these keys (false: the tablet had no index, or no keys were given). */
+    readonly keyed: boolean,
+    /** The index keys the write removed and added. */
+    readonly before: string | undefined,
+    readonly after: string | undefined,
+  ) {}
 }
 
 /** Primary-key index keys of a document before and after a write (undefined: none/missing). */
@@ -260,6 +270,7 @@ export class Txn {
   writes = 0;
   writeBytes = 0;
   private creation: number | undefined;
+  private creationText: string | undefined;
 
   constructor(
     private readonly store: Store,
@@ -287,9 +298,15 @@ export class Txn {
     return this.creation;
   }
 
+  /** The encoded text of `creationTime`. */
+  get creationTimeText(): string {
+    this.creationText ??= encodeValue(this.creationTime, "convex_encoded_json");
+    return this.creationText;
+  }
+
   /** A fresh document id in `tablet`, registered in its id list. */
   newId(tablet: Tablet): string {
-    const id = encodeId(tablet.tableNumber, newInternalId(this.store.rng, this.store.clock.nowMs()));
+    const id = newDocumentId(tablet.tableNumber, this.store.rng, this.store.clock.nowMs());
     tablet.addId(id);
     return id;
   }
@@ -327,19 +344,49 @@ export class Txn {
       if (keys.before !== undefined) indexRemove(index, keys.before, id);
       if (keys.after !== undefined) indexAdd(index, keys.after, id);
     }
-    this.undo.push({ tablet, id, head, text: head?.text, clean: head?.clean, keys: index === undefined ? undefined : keys });
+    const keyed = index !== undefined && keys !== undefined;
+    this.undo.push(new Undo(tablet, id, head, head?.text, head?.clean, keyed, keys?.before, keys?.after));
     if (head !== undefined && head.ts === this.ts) {
       // A transaction commits one revision per document: rewrite it in place.
       head.text = text;
       head.clean = clean;
     } else {
-      const rev: Rev = { ts: this.ts, text: text, clean: clean, prev: head };
+      const rev = new Rev(this.ts, text, clean, head, tablet, id);
       tablet.docs.set(id, rev);
-      this.store.log.push({ ts: this.ts, tablet, id, rev });
+      this.store.log.push(rev);
     }
     tablet.version++;
     this.writes++;
     this.writeBytes += text === null ? id.length : text.length;
+  }
+
+  /**
+   * `writeText` for a document with a fresh id from `newId` (nothing to look up or replace).
+   * `keyIsNew`: no document holds index key `key`. `length` is the text's length: an importer may
+   * set the returned revision's text later, before anything reads it.
+   */
+  insertText(
+    tablet: Tablet,
+    id: string,
+    text: string,
+    clean: string | undefined,
+    key: string | undefined,
+    keyIsNew = false,
+    length = text.length,
+  ): Rev {
+    const index = tablet.pkIndex;
+    if (index !== undefined && key !== undefined) {
+      if (keyIsNew) index.entries.set(key, id);
+      else indexAdd(index, key, id);
+    }
+    this.undo.push(new Undo(tablet, id, undefined, undefined, undefined, index !== undefined, undefined, key));
+    const rev = new Rev(this.ts, text, clean, undefined, tablet, id);
+    tablet.docs.set(id, rev);
+    this.store.log.push(rev);
+    tablet.version++;
+    this.writes++;
+    this.writeBytes += length;
+    return rev;
   }
 
   /** A write to a hidden system table (e.g. `_scheduled_functions`): never exported, but logged. */
@@ -366,11 +413,11 @@ export class Txn {
       u.tablet.version++;
       const index = u.tablet.pkIndex;
       if (index === undefined) continue;
-      if (u.keys === undefined) rebuild.add(u.tablet);
-      else if (u.keys.before !== u.keys.after) {
+      if (!u.keyed) rebuild.add(u.tablet);
+      else if (u.before !== u.after) {
         // Undo this write's index change; writes are undone newest first, so this is exact.
-        if (u.keys.after !== undefined) indexRemove(index, u.keys.after, u.id);
-        if (u.keys.before !== undefined) indexAdd(index, u.keys.before, u.id);
+        if (u.after !== undefined) indexRemove(index, u.after, u.id);
+        if (u.before !== undefined) indexAdd(index, u.before, u.id);
       }
     }
     for (const [tablet, ids] of removed) tablet.removeIds(ids);

@@ -1,0 +1,205 @@
+/**
+ * Byte-level pieces of the import scanner (import-scan.ts), on the arena's bytes: UTF-8
+ * well-formedness, whether a number token is already the server's Float64 text, and writing a
+ * Float64's text without intermediate strings.
+ */
+import { formatFloat } from "./values.js";
+
+/** Thrown to abandon a scan: the parsed path then redoes the request, with its exact errors. */
+export const BAIL = new Error("import scan abandoned");
+
+/** Offset after the well-formed UTF-8 sequence at `i` (lead byte `c` ≥ 0x80); abandons the scan if it is not. */
+export function utf8Next(buf: Uint8Array, i: number, c: number): number {
+  const c1 = buf[i + 1]!;
+  if (c < 0xc2) throw BAIL;
+  if (c < 0xe0) {
+    if ((c1 & 0xc0) !== 0x80) throw BAIL;
+    return i + 2;
+  }
+  if (c < 0xf0) {
+    // No overlong forms (E0 80..9F) and no surrogates (ED A0..BF).
+    const bad = c === 0xe0 ? c1 < 0xa0 || c1 > 0xbf : c === 0xed ? c1 < 0x80 || c1 > 0x9f : (c1 & 0xc0) !== 0x80;
+    if (bad || (buf[i + 2]! & 0xc0) !== 0x80) throw BAIL;
+    return i + 3;
+  }
+  // No overlong forms (F0 80..8F) and nothing above U+10FFFF.
+  const bad = c > 0xf4 || (c === 0xf0 ? c1 < 0x90 || c1 > 0xbf : c === 0xf4 ? c1 < 0x80 || c1 > 0x8f : (c1 & 0xc0) !== 0x80);
+  if (bad || (buf[i + 2]! & 0xc0) !== 0x80 || (buf[i + 3]! & 0xc0) !== 0x80) throw BAIL;
+  return i + 4;
+}
+
+/**
+ * Whether a decimal token `int.frac` (no exponent) at [start, end) is already the server's text
+ * for its double: at most 15 digits (so it round-trips, and no shorter decimal reads as the same
+ * double), no trailing zero (except a lone ".0" of a non-negative-zero integer), and at least
+ * 1e-5 (printed without an exponent).
+ */
+export function isCanonicalDecimal(buf: Uint8Array, start: number, intEnd: number, end: number): boolean {
+  const neg = buf[start] === 45;
+  const intStart = neg ? start + 1 : start;
+  const fracStart = intEnd + 1;
+  if (intEnd - intStart + (end - fracStart) > 15) return false;
+  const intZero = intEnd - intStart === 1 && buf[intStart] === 48;
+  if (buf[end - 1] === 48) {
+    // Only "n.0": an integer (formatted with ".0"), but not -0.
+    return end - fracStart === 1 && !(neg && intZero);
+  }
+  if (intZero && end - fracStart > 5) {
+    // Below 1e-5 the server writes an exponent: the first five fraction digits must not all be 0.
+    for (let k = fracStart; k < fracStart + 5; k++) if (buf[k] !== 48) return true;
+    return false;
+  }
+  return true;
+}
+
+/**
+ * The double nearest to the integer token [start, end) of at most 20 characters, as
+ * `Number(text)` reads it: the digits are summed exactly in two halves (below 2^32, and a count of
+ * 2^32 that stays below 2^53), so that `high * 2^32 + low` is one correctly rounded addition.
+ */
+export function integerValue(buf: Uint8Array, start: number, end: number): number {
+  const neg = buf[start] === 45;
+  let high = 0;
+  let low = 0;
+  for (let i = neg ? start + 1 : start; i < end; i++) {
+    low = low * 10 + (buf[i]! - 48);
+    const carry = Math.floor(low / 4294967296);
+    low -= carry * 4294967296;
+    high = high * 10 + carry;
+  }
+  const x = high * 4294967296 + low;
+  return neg ? -x : x;
+}
+
+/** Longest `formatFloat` text (`-2.2250738585072014e-308`), rounded up. */
+export const FLOAT_TEXT_MAX = 32;
+
+/**
+ * Writes `formatFloat(x)` (x finite and not 0) at `at` (room for FLOAT_TEXT_MAX bytes); returns
+ * the offset after it. The common cases build one string (JS's own digits) instead of several.
+ */
+export function writeFloat(buf: Uint8Array, at: number, x: number): number {
+  const abs = x < 0 ? -x : x;
+  if (abs < 1e16 && (abs >= 1e-5 || Number.isInteger(x))) {
+    at = writeAscii(buf, at, String(x));
+    if (Number.isInteger(x)) {
+      buf[at++] = 46;
+      buf[at++] = 48;
+    }
+    return at;
+  }
+  if (abs < 1e16 || abs >= 1e21) return writeAscii(buf, at, formatFloat(x));
+  // JS prints these integers as their shortest digits padded with zeros; the server as d.ddde<exp>.
+  const s = String(abs);
+  let end = s.length;
+  while (s.charCodeAt(end - 1) === 48) end--;
+  if (x < 0) buf[at++] = 45;
+  buf[at++] = s.charCodeAt(0);
+  if (end > 1) {
+    buf[at++] = 46;
+    for (let i = 1; i < end; i++) buf[at++] = s.charCodeAt(i);
+  }
+  const e = s.length - 1; // 16 to 20
+  buf[at++] = 101;
+  buf[at++] = 48 + Math.floor(e / 10);
+  buf[at++] = 48 + (e % 10);
+  return at;
+}
+
+/** Writes an ASCII string's characters at `at`; returns the offset after them. */
+export function writeAscii(buf: Uint8Array, at: number, s: string): number {
+  for (let i = 0; i < s.length; i++) buf[at + i] = s.charCodeAt(i);
+  return at + s.length;
+}
+
+export function isWs(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
+}
+
+/*
+ * Token helpers. The scanned body is followed by a NUL byte, which no JSON token contains, so
+ * every loop below stops at the body's end without a bounds check.
+ */
+
+/** Offset of the first non-whitespace byte from `at`. */
+export function skipWs(buf: Uint8Array, at: number): number {
+  while (isWs(buf[at]!)) at++;
+  return at;
+}
+
+/** Offset after a colon at `at` (whitespace around it allowed). */
+export function colon(buf: Uint8Array, at: number): number {
+  at = skipWs(buf, at);
+  if (buf[at] !== 58) throw BAIL;
+  return skipWs(buf, at + 1);
+}
+
+/** Whether the bytes at `at` start with `token`. */
+export function startsWith(buf: Uint8Array, at: number, token: Uint8Array): boolean {
+  for (let i = 0; i < token.length; i++) if (buf[at + i] !== token[i]) return false;
+  return true;
+}
+
+/** Offset after the string token at `start` (escapes allowed). */
+export function stringEnd(buf: Uint8Array, start: number): number {
+  let i = start + 1;
+  for (;;) {
+    const c = buf[i]!;
+    if (c === 34) return i + 1;
+    // Never step over the NUL after the body (a body ending in a backslash).
+    if (c === 0 || (c === 92 && buf[i + 1] === 0)) throw BAIL;
+    i += c === 92 ? 2 : 1;
+  }
+}
+
+/** The value of the string token [start, end), decoded as the parsed path decodes it. */
+export function decodeString(buf: Buffer, start: number, end: number): string {
+  let v: unknown;
+  try {
+    // UTF-8 resynchronizes at the ASCII quotes: decoding the token alone decodes it as the body.
+    v = JSON.parse(buf.toString("utf8", start, end));
+  } catch {
+    throw BAIL;
+  }
+  if (typeof v !== "string") throw BAIL;
+  return v;
+}
+
+/** The string token at `start` as a key: its value, whether it had escapes, and the offset after it. */
+export function readKey(buf: Buffer, start: number): { key: string; escaped: boolean; end: number } {
+  let i = start + 1;
+  let plain = true;
+  for (;;) {
+    const c = buf[i]!;
+    if (c === 34) break;
+    if (c === 92) {
+      const end = stringEnd(buf, start);
+      return { key: decodeString(buf, start, end), escaped: true, end };
+    }
+    if (c < 0x80) {
+      if (c < 0x20) throw BAIL;
+      i++;
+    } else {
+      plain = false;
+      i = utf8Next(buf, i, c);
+    }
+  }
+  return { key: buf.toString(plain ? "latin1" : "utf8", start + 1, i), escaped: false, end: i + 1 };
+}
+
+/** Offset after the object or array at `at` (its text is checked when it is used). */
+export function skipContainer(buf: Uint8Array, at: number): number {
+  let d = 0;
+  do {
+    const c = buf[at]!;
+    if (c === 34) {
+      at = stringEnd(buf, at);
+      continue;
+    }
+    if (c === 123 || c === 91) d++;
+    else if (c === 125 || c === 93) d--;
+    else if (c === 0) throw BAIL;
+    at++;
+  } while (d > 0);
+  return at;
+}
