@@ -148,6 +148,18 @@ describe("list_snapshot (§4)", () => {
     expect(rest.every((p) => p.snapshot === first.snapshot)).toBe(true);
   });
 
+  it("serves what each snapshot saw when pages are read again after writes (encoded pages are never stale)", async () => {
+    emu = await startEmulator();
+    const ids = emu.insert("t", [{ i: 1, s: "é" }, { i: 2 }]);
+    const before = asPage(await call(emu, "GET", "/api/list_snapshot"));
+    emu.transaction((tx) => tx.patch(ids[0] as string, { i: 10, s: "✓" }));
+    const after = asPage(await call(emu, "GET", "/api/list_snapshot"));
+    expect(after.values.map((v) => [v.i, v.s])).toEqual(expect.arrayContaining([[10, "✓"], [2, undefined]]));
+    const again = asPage(await call(emu, "GET", `/api/list_snapshot?snapshot=${before.snapshot}`));
+    expect(again.values).toEqual(before.values);
+    expect(again.values.map((v) => v.i).sort()).toEqual([1, 2]);
+  });
+
   it("selects by tableName/table_name + component, component alone, and POST selection", async () => {
     emu = await startEmulator();
     emu.insert("users", [{ a: 1 }]);

@@ -117,12 +117,16 @@ function formatOrThrow(s: string | undefined): Format {
   return f;
 }
 
-/** Writes one exported value: metadata first, then the document's fields in sorted order. */
-function writeValue(page: PageBuffer, t: Tablet, rev: Rev, format: Format, filter: ExportFilter, deleted?: boolean): void {
+type ColumnFilter = ReturnType<ExportFilter["columnFilter"]>;
+
+/**
+ * Writes one exported value: metadata first, then the document's fields in sorted order. `keep`
+ * is the table's column selection (`filter.columnFilter`).
+ */
+function writeValue(page: PageBuffer, t: Tablet, rev: Rev, format: Format, keep: ColumnFilter, deleted?: boolean): void {
   page.byte(0x7b);
   page.text(t.prefix);
   page.text(`,"_ts":${rev.ts}${deleted === undefined ? "" : `,"_deleted":${deleted}`}`);
-  const keep = filter.columnFilter(t.component, t.name);
   let fields: string;
   if (keep === undefined && format === "json") fields = rev.clean ?? (rev.text as string);
   else if (keep === undefined && format === "convex_encoded_json") fields = rev.text as string;
@@ -188,16 +192,22 @@ function listSnapshot(dep: Deployment, args: ExportArgs): Reply {
       else hi = mid;
     }
   }
+  const keep = filter.columnFilter(table.component, table.name);
+  const plain = keep === undefined && format === "json";
+  // Usually nothing was written after the snapshot: skip the per-document revision walk.
+  const headsVisible = table.newestTs <= snapshot;
   const page = new PageBuffer();
   page.text('{"values":[');
   let count = 0;
   let lastId: string | undefined;
   for (; i < ids.length && count < knobs.snapshotPageSize; i++) {
     const id = ids[i] as string;
-    const rev = revAt(table.docs.get(id), snapshot);
+    const rev = headsVisible ? table.docs.get(id) : revAt(table.docs.get(id), snapshot);
     if (rev === undefined || rev.text === null) continue;
     if (count++ > 0) page.byte(0x2c);
-    writeValue(page, table, rev, format, filter);
+    // The common case is bytes encoded once per revision.
+    if (plain) page.append(rev.snapshotValue());
+    else writeValue(page, table, rev, format, keep);
     lastId = id;
   }
   let next: string | null;
@@ -248,12 +258,21 @@ function documentDeltas(dep: Deployment, args: ExportArgs): Reply {
     }
   }
   const format = formatOrThrow(args.format);
+  // The column selection of each table, looked up once per page.
+  const keeps = new Map<Tablet, ColumnFilter>();
   const page = new PageBuffer();
   page.text('{"values":[');
   entries.forEach((e, k) => {
     if (k > 0) page.byte(0x2c);
     if (e.text === null) page.text(`{${e.tablet.prefix},"_ts":${e.ts},"_deleted":true,"_id":${JSON.stringify(e.id)}}`);
-    else writeValue(page, e.tablet, e, format, filter, false);
+    else {
+      let keep = keeps.get(e.tablet);
+      if (keep === undefined && !keeps.has(e.tablet)) {
+        keep = filter.columnFilter(e.tablet.component, e.tablet.name);
+        keeps.set(e.tablet, keep);
+      }
+      writeValue(page, e.tablet, e, format, keep, false);
+    }
   });
   const next = newCursor ?? upper;
   page.text(`],"cursor":${next},"hasMore":${hasMore}}`);

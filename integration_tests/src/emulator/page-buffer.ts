@@ -19,6 +19,13 @@ export class PageBuffer {
     this.pos += this.buf.write(s, this.pos);
   }
 
+  append(bytes: Uint8Array): void {
+    const need = this.pos + bytes.length;
+    if (need > this.buf.length) this.grow(need);
+    this.buf.set(bytes, this.pos);
+    this.pos = need;
+  }
+
   byte(c: number): void {
     if (this.pos >= this.buf.length) this.grow(this.pos + 1);
     this.buf[this.pos++] = c;
