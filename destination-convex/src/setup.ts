@@ -156,7 +156,8 @@ export async function runSetup(api: SetupApi, plan: SyncPlan, logger: Logger, op
   const started = options.now();
   const progressEvery = options.progressEveryMs ?? 30_000;
   let lastProgress = started;
-  let delay = 250;
+  // Indexes on new or small tables are usually ready within a moment: look again soon, then back off.
+  let delay = 50;
   for (;;) {
     if (await api.primaryKeyIndexesReady(indexTables)) break;
     const waited = options.now() - started;
