@@ -374,15 +374,10 @@ export class Txn {
       // A transaction commits one revision per document: rewrite it in place.
       head.text = text;
       head.clean = clean;
+      this.counted(tablet, text === null ? id.length : text.length);
     } else {
-      const rev = new Rev(this.ts, text, clean, head, tablet, id);
-      tablet.docs.set(id, rev);
-      this.store.log.push(rev);
+      this.append(new Rev(this.ts, text, clean, head, tablet, id), text === null ? id.length : text.length);
     }
-    tablet.version++;
-    tablet.newestTs = this.ts;
-    this.writes++;
-    this.writeBytes += text === null ? id.length : text.length;
   }
 
   /**
@@ -405,14 +400,22 @@ export class Txn {
       else indexAdd(index, key, id);
     }
     this.undo.push(new Undo(tablet, id, undefined, undefined, undefined, index !== undefined, undefined, key));
-    const rev = new Rev(this.ts, text, clean, undefined, tablet, id);
-    tablet.docs.set(id, rev);
+    return this.append(new Rev(this.ts, text, clean, undefined, tablet, id), length);
+  }
+
+  /** Makes `rev` its document's head and the log's newest entry. */
+  private append(rev: Rev, length: number): Rev {
+    rev.tablet.docs.set(rev.id, rev);
     this.store.log.push(rev);
+    this.counted(rev.tablet, length);
+    return rev;
+  }
+
+  private counted(tablet: Tablet, length: number): void {
     tablet.version++;
     tablet.newestTs = this.ts;
     this.writes++;
     this.writeBytes += length;
-    return rev;
   }
 
   /** A write to a hidden system table (e.g. `_scheduled_functions`): never exported, but logged. */

@@ -9,7 +9,7 @@ import { JsonSyntaxError, type KnownInt64s, parseExact, parseExactWith, placeEac
 import { ConfigError, SystemError } from "../runtime/errors.js";
 import { VERSION } from "../version.js";
 import { apiErrorFromResponse, ConvexMalformedResponseError, ConvexUnexpectedResponseError } from "./errors.js";
-import { ExportPageShapeError, type RawDocument, type ScannedExportPage, scanExportPage } from "./export-page.js";
+import { ExportPageShapeError, RawDocument, type ScannedExportPage, scanExportPage } from "./export-page.js";
 import { DEFAULT_TIMEOUTS, type HttpMethod, HttpTransport, responseText, type Timeouts } from "./http.js";
 import { createRedactor, type Redactor } from "./redact.js";
 import { retryFromEnv, timeoutsFromEnv } from "./env.js";
@@ -188,29 +188,19 @@ export class ConvexClient {
     );
   }
 
-  /** One page of `list_snapshot`. Pass back both `snapshot` and `cursor` of the previous page. */
-  listSnapshot(args: ListSnapshotArgs = {}, options?: CallOptions): Promise<ListSnapshotPage> {
-    const route = CONVEX_ROUTES.listSnapshot;
-    const fields: ExportArgs = {
-      tableName: args.tableName,
-      component: args.component,
-      format: args.format,
-      cursor: args.cursor,
-      snapshot: args.snapshot,
-    };
-    return this.call({ ...this.exportRequest(route, fields), mode: "safe", parse: (text) => this.parseSnapshotPage(text) }, options);
+  /**
+   * One page of `list_snapshot`, each document a value (int64s beyond 2^53 as bigint). Pass back
+   * both `snapshot` and `cursor` of the previous page.
+   */
+  async listSnapshot(args: ListSnapshotArgs = {}, options?: CallOptions): Promise<ListSnapshotPage> {
+    const page = await this.listSnapshotRaw(args, options);
+    return { ...page, values: page.values.map(documentValue) };
   }
 
-  /** One page of `document_deltas`: changes strictly after `cursor`. */
-  documentDeltas(args: DocumentDeltasArgs, options?: CallOptions): Promise<DocumentDeltasPage> {
-    const route = CONVEX_ROUTES.documentDeltas;
-    if (typeof args.cursor !== "bigint") {
-      return Promise.reject(
-        new SystemError(`documentDeltas needs a bigint cursor (got ${typeof args.cursor}). This is a bug in the connector.`),
-      );
-    }
-    const fields: ExportArgs = { tableName: args.tableName, component: args.component, format: args.format, cursor: args.cursor };
-    return this.call({ ...this.exportRequest(route, fields), mode: "safe", parse: (text) => this.parseDeltasPage(text) }, options);
+  /** One page of `document_deltas` (changes strictly after `cursor`), each document a value. */
+  async documentDeltas(args: DocumentDeltasArgs, options?: CallOptions): Promise<DocumentDeltasPage> {
+    const page = await this.documentDeltasRaw(args, options);
+    return { ...page, values: page.values.map(documentValue) as DeltaDocument[] };
   }
 
   /**
@@ -489,6 +479,10 @@ export class ConvexClient {
     if (typeof root.hasMore !== "boolean") throw unexpected(route, "hasMore is not a boolean");
     return { values: page.docs, cursor, hasMore: root.hasMore };
   }
+}
+
+function documentValue(doc: RawDocument | ExportedDocument): ExportedDocument {
+  return doc instanceof RawDocument ? doc.toObject() : doc;
 }
 
 /** A page whose documents are byte views (RawDocument) or, for a non-UTF-8 body, parsed values. */
