@@ -47,7 +47,9 @@ export function spawnMeasured(spec: MeasuredSpec): MeasuredChild {
   const nodeArgs = spec.nodeArgs ?? [];
   let cmd: string;
   let args: string[];
-  const env = { ...process.env, ...spec.env };
+  // The connectors' images set MALLOC_ARENA_MAX=2 (see the Dockerfiles); every measured process
+  // runs with it, baselines included, so peak RSS is what the shipped image shows.
+  const env: NodeJS.ProcessEnv = { ...process.env, MALLOC_ARENA_MAX: "2", ...spec.env };
   if (HAS_GNU_TIME) {
     cmd = TIME_BIN;
     args = ["-v", "-o", usageFile, process.execPath, ...nodeArgs, spec.script, ...spec.args];

@@ -89,6 +89,10 @@ describe.each(CONNECTORS)("$dockerfile", (c) => {
     expect(entrypoint).toEqual(["node", join(CODE_DIR, bin)]);
   });
 
+  it("caps malloc arenas so that peak memory does not grow with the size of a sync", () => {
+    expect(stageValues(final, "ENV").get("MALLOC_ARENA_MAX")).toBe("2");
+  });
+
   it("labels the image with metadata.yaml's dockerRepository and the package version", () => {
     const labels = stageValues(final, "LABEL");
     const meta = metadataOf(c).data;
