@@ -4,7 +4,7 @@ import { batchTarget } from "../src/batcher.js";
 import { type CheckedRecord, isObject, RecordIntake, type StreamContext } from "../src/record-intake.js";
 import { planStreams } from "../src/setup.js";
 import { SyncSummary } from "../src/summary.js";
-import { corrupt, jsonObject, jsonString, jsonValue, type Rand, seeded } from "./support/tricky-json.js";
+import { corrupt, jsonObject, jsonString, jsonValue, type Rand, seeded } from "../../shared/test/support/tricky-json.js";
 
 function configured(name: string, namespace?: string, primaryKey?: string[][]): ConfiguredAirbyteStream {
   return {

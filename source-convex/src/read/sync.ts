@@ -26,7 +26,7 @@ export interface SyncOptions {
 
 /** Where a stream starts, given its sync mode and saved state; `warning` explains a reset. */
 export function planStart(mode: "full_refresh" | "incremental", saved: StreamState | undefined): { state: StreamState; phase: "snapshot" | "deltas"; warning?: string } {
-  const inProgress = saved !== undefined && saved.snapshot_has_more && saved.delta_cursor !== null;
+  const inProgress = saved?.snapshot_has_more === true && saved.delta_cursor !== null;
   if (mode === "full_refresh") {
     // Only an interrupted snapshot is resumed (resumable full refresh, a later attempt of a job).
     return inProgress && saved.snapshot_cursor !== null ? { state: { ...saved }, phase: "snapshot" } : { state: freshState(), phase: "snapshot" };
