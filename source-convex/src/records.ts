@@ -61,14 +61,13 @@ export function toRecordData(doc: ServerDocument): Record<string, unknown> {
 }
 
 /**
- * The RECORD line for a document, with int64 members as exact digits. The hot path of every read:
- * it takes over `doc` (the page's own object, not used afterwards), sets the bigint `_ts` to
- * undefined so the native stringify skips it, and appends `_ts` and `_ab_cdc_lsn` as digits.
- * A document holding other bigints (rare) takes the general exact serializer.
+ * The RECORD line for a parsed document, with int64 members as exact digits: the path of documents
+ * that cannot be spliced (see `recordLines`). It takes over `doc` (not used afterwards), sets the
+ * bigint `_ts` to undefined so the native stringify skips it, and appends `_ts` and `_ab_cdc_lsn`
+ * as digits. A document holding other bigints (rare) takes the general exact serializer.
  */
 export function recordLine(stream: string, namespace: string | undefined, doc: ServerDocument, emittedAt: number): string {
-  const ns = namespace === undefined ? "" : `,"namespace":${JSON.stringify(namespace)}`;
-  const head = `{"type":"RECORD","record":{"stream":${JSON.stringify(stream)}${ns},"data":`;
+  const head = recordHead(stream, namespace);
   const tail = `,"emitted_at":${emittedAt}}}`;
   const ts = doc._ts;
   const updatedAt = formatUpdatedAt(ts);

@@ -7,7 +7,7 @@ import { type Reply, type RequestCtx, json } from "./http-types.js";
 import { PageBuffer } from "./page-buffer.js";
 import { ExportFilter } from "./selection.js";
 import { mergeShapes, NEVER, type Shape, shapeOf, shapeSchema } from "./shapes.js";
-import { type LogEntry, type Rev, revAt, revDoc, type Tablet } from "./store.js";
+import { type LogEntry, type Rev, revAt, revDoc, type Tablet, valueHead } from "./store.js";
 import { type ConvexObject, encodeFields, type Format, parseFormat } from "./values.js";
 
 const I64_MAX = (1n << 63n) - 1n;
@@ -124,9 +124,7 @@ type ColumnFilter = ReturnType<ExportFilter["columnFilter"]>;
  * is the table's column selection (`filter.columnFilter`).
  */
 function writeValue(page: PageBuffer, t: Tablet, rev: Rev, format: Format, keep: ColumnFilter, deleted?: boolean): void {
-  page.byte(0x7b);
-  page.text(t.prefix);
-  page.text(`,"_ts":${rev.ts}${deleted === undefined ? "" : `,"_deleted":${deleted}`}`);
+  page.text(valueHead(t, rev.ts, deleted));
   let fields: string;
   if (keep === undefined && format === "json") fields = rev.clean ?? (rev.text as string);
   else if (keep === undefined && format === "convex_encoded_json") fields = rev.text as string;
@@ -264,7 +262,7 @@ function documentDeltas(dep: Deployment, args: ExportArgs): Reply {
   page.text('{"values":[');
   entries.forEach((e, k) => {
     if (k > 0) page.byte(0x2c);
-    if (e.text === null) page.text(`{${e.tablet.prefix},"_ts":${e.ts},"_deleted":true,"_id":${JSON.stringify(e.id)}}`);
+    if (e.text === null) page.text(`${valueHead(e.tablet, e.ts, true)},"_id":${JSON.stringify(e.id)}}`);
     else {
       let keep = keeps.get(e.tablet);
       if (keep === undefined && !keeps.has(e.tablet)) {

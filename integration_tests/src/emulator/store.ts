@@ -14,6 +14,14 @@ export { flatten };
  * One revision of a document; `text` is null for a deletion. It is also the document log's entry
  * for its commit (one object per write instead of two).
  */
+/**
+ * The start of every exported value, up to the document's own fields: `{"_component":…,"_table":…,
+ * "_ts":…` and, in document_deltas, `"_deleted":…`. No closing brace.
+ */
+export function valueHead(tablet: Tablet, ts: bigint, deleted?: boolean): string {
+  return `{${tablet.prefix},"_ts":${ts}${deleted === undefined ? "" : `,"_deleted":${deleted}`}`;
+}
+
 export class Rev {
   constructor(
     readonly ts: bigint,
@@ -37,7 +45,7 @@ export class Rev {
   snapshotValue(): Buffer {
     const text = this.clean ?? (this.text as string);
     if (this.encodedFrom !== text || this.encoded === undefined) {
-      const head = `{${this.tablet.prefix},"_ts":${this.ts}`;
+      const head = valueHead(this.tablet, this.ts);
       this.encoded = Buffer.from(text === "" ? `${head}}` : `${head},${text}}`, "utf8");
       this.encodedFrom = text;
     }

@@ -61,17 +61,17 @@ export interface ConvexClientOptions {
   exportMethod?: "GET" | "POST";
 }
 
-interface CallSpec<T> {
+interface CallBase {
   method: HttpMethod;
   route: string;
   query?: URLSearchParams;
   body?: string | Uint8Array;
   /** Retry mode when the caller does not choose one. */
   mode: RetryMode;
-  parse: (text: string) => T;
-  /** Reads the body as bytes instead of text (export pages); `parse` is then not used. */
-  parseBytes?: (body: Buffer) => T;
 }
+
+/** How a call reads its answer: as text, or (export pages, see export-page.ts) as the bytes themselves. */
+type CallSpec<T> = CallBase & ({ parse: (text: string) => T; parseBytes?: never } | { parseBytes: (body: Buffer) => T; parse?: never });
 
 export const CONVEX_ROUTES = {
   jsonSchemas: "/api/json_schemas",
@@ -214,8 +214,7 @@ export class ConvexClient {
       {
         ...this.exportRequest(route, fields),
         mode: "safe",
-        parse: (text) => this.parseSnapshotPage(text),
-        parseBytes: (body) => (isUtf8(body) ? this.snapshotFromScan(this.scanPage(body, route, false)) : this.parseSnapshotPage(responseText(body))),
+        parseBytes: (body) => this.snapshotPage(body),
       },
       options,
     );
@@ -232,8 +231,7 @@ export class ConvexClient {
       {
         ...this.exportRequest(route, fields),
         mode: "safe",
-        parse: (text) => this.parseDeltasPage(text),
-        parseBytes: (body) => (isUtf8(body) ? this.deltasFromScan(this.scanPage(body, route, true)) : this.parseDeltasPage(responseText(body))),
+        parseBytes: (body) => this.deltasPage(body),
       },
       options,
     );
@@ -415,37 +413,6 @@ export class ConvexClient {
     );
   }
 
-  private parseSnapshotPage(text: string): ListSnapshotPage {
-    const route = CONVEX_ROUTES.listSnapshot;
-    const root = expectRecord(
-      this.parseJson(text, route, (t) => parseExactWith(t, placeSnapshot)),
-      route,
-      "the body",
-    );
-    const values = checkValues(root.values, route, false);
-    const snapshot = asInt64(root.snapshot);
-    if (snapshot === undefined) throw unexpected(route, "snapshot is not an integer");
-    const cursor = root.cursor ?? null;
-    if (cursor !== null && typeof cursor !== "string") throw unexpected(route, "cursor is neither a string nor null");
-    if (typeof root.hasMore !== "boolean") throw unexpected(route, "hasMore is not a boolean");
-    if (root.hasMore && cursor === null) throw unexpected(route, "hasMore is true but cursor is null");
-    return { values, snapshot, cursor, hasMore: root.hasMore };
-  }
-
-  private parseDeltasPage(text: string): DocumentDeltasPage {
-    const route = CONVEX_ROUTES.documentDeltas;
-    const root = expectRecord(
-      this.parseJson(text, route, (t) => parseExactWith(t, placeDeltas)),
-      route,
-      "the body",
-    );
-    const values = checkValues(root.values, route, true) as DeltaDocument[];
-    const cursor = asInt64(root.cursor);
-    if (cursor === undefined) throw unexpected(route, "cursor is not an integer");
-    if (typeof root.hasMore !== "boolean") throw unexpected(route, "hasMore is not a boolean");
-    return { values, cursor, hasMore: root.hasMore };
-  }
-
   private scanPage(body: Buffer, route: string, deltas: boolean): ScannedExportPage {
     try {
       return scanExportPage(body, deltas);
@@ -457,27 +424,41 @@ export class ConvexClient {
     }
   }
 
-  private snapshotFromScan(page: ScannedExportPage): RawPage<ListSnapshotPage> {
+  private snapshotPage(body: Buffer): RawPage<ListSnapshotPage> {
     const route = CONVEX_ROUTES.listSnapshot;
-    const root = page.fields;
-    if (page.docs === undefined) throw unexpected(route, "values is not a list");
+    const { root, values } = this.pageParts(body, route, false);
     const snapshot = asInt64(root.snapshot);
     if (snapshot === undefined) throw unexpected(route, "snapshot is not an integer");
     const cursor = root.cursor ?? null;
     if (cursor !== null && typeof cursor !== "string") throw unexpected(route, "cursor is neither a string nor null");
     if (typeof root.hasMore !== "boolean") throw unexpected(route, "hasMore is not a boolean");
     if (root.hasMore && cursor === null) throw unexpected(route, "hasMore is true but cursor is null");
-    return { values: page.docs, snapshot, cursor, hasMore: root.hasMore };
+    return { values, snapshot, cursor, hasMore: root.hasMore };
   }
 
-  private deltasFromScan(page: ScannedExportPage): RawPage<DocumentDeltasPage> {
+  private deltasPage(body: Buffer): RawPage<DocumentDeltasPage> {
     const route = CONVEX_ROUTES.documentDeltas;
-    const root = page.fields;
-    if (page.docs === undefined) throw unexpected(route, "values is not a list");
+    const { root, values } = this.pageParts(body, route, true);
     const cursor = asInt64(root.cursor);
     if (cursor === undefined) throw unexpected(route, "cursor is not an integer");
     if (typeof root.hasMore !== "boolean") throw unexpected(route, "hasMore is not a boolean");
-    return { values: page.docs, cursor, hasMore: root.hasMore };
+    // pageParts checked that every document of a deltas page has a boolean `_deleted`.
+    return { values: values as (RawDocument | DeltaDocument)[], cursor, hasMore: root.hasMore };
+  }
+
+  /**
+   * An export page's members and its documents: scanned as bytes, or, for a body that is not
+   * valid UTF-8, parsed as text (invalid bytes become U+FFFD) with the documents as values.
+   */
+  private pageParts(body: Buffer, route: string, deltas: boolean): { root: Record<string, unknown>; values: (RawDocument | ExportedDocument)[] } {
+    if (isUtf8(body)) {
+      const page = this.scanPage(body, route, deltas);
+      if (page.docs === undefined) throw unexpected(route, "values is not a list");
+      return { root: page.fields, values: page.docs };
+    }
+    const parsed = this.parseJson(responseText(body), route, (t) => parseExactWith(t, deltas ? placeDeltas : placeSnapshot));
+    const root = expectRecord(parsed, route, "the body");
+    return { root, values: checkValues(root.values, route, deltas) };
   }
 }
 

@@ -57,7 +57,7 @@ export class MessageWriter {
    * `const p = writer.writeLine(line, "RECORD"); if (p) await p;`.
    */
   writeLine(line: string, type = "RAW"): Promise<void> | undefined {
-    if (this.broken) throw new TransientError("The output pipe closed before the connector finished; the platform stopped reading.", { internal: this.broken.message });
+    this.assertOpen();
     this.chunk += `${line}\n`;
     // States, logs and traces go out at once so the platform sees them promptly.
     if (this.chunk.length >= CHUNK_BYTES || type !== "RECORD") return this.flush();
@@ -69,7 +69,7 @@ export class MessageWriter {
    * whatever is buffered. Returns a promise only when the pipe is full.
    */
   writeBytes(lines: Uint8Array): Promise<void> | undefined {
-    if (this.broken) throw new TransientError("The output pipe closed before the connector finished; the platform stopped reading.", { internal: this.broken.message });
+    this.assertOpen();
     if (this.chunk.length > 0) {
       this.out.write(this.chunk);
       this.chunk = "";
@@ -96,6 +96,10 @@ export class MessageWriter {
   async estimate(stream: StreamDescriptor, rows: number, bytes?: number): Promise<void> {
     const estimate = { name: stream.name, type: "STREAM" as const, row_estimate: rows, ...(stream.namespace !== undefined ? { namespace: stream.namespace } : {}), ...(bytes !== undefined ? { byte_estimate: bytes } : {}) };
     await this.write({ type: "TRACE", trace: { type: "ESTIMATE", emitted_at: Date.now(), estimate } });
+  }
+
+  private assertOpen(): void {
+    if (this.broken) throw new TransientError("The output pipe closed before the connector finished; the platform stopped reading.", { internal: this.broken.message });
   }
 
   /** Sends buffered lines, waiting for the reader when the pipe is full. */
