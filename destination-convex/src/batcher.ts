@@ -8,6 +8,8 @@
  * sent.
  */
 
+import { type KeyHashes, KeyHashList, NO_KEYS } from "./key-hashes.js";
+
 /** One table's request prefix: the `tables` metadata, computed once per table. */
 export interface BatchTarget {
   /** The table name as sent (`<namespace>_<stream>` or `<stream>`). */
@@ -37,9 +39,10 @@ export interface Batch {
   /**
    * What may be in flight alongside this batch for the same table: when present, any batches
    * whose keys are disjoint from these (`[]` for appends: any batch); when absent, nothing (the
-   * batch waits until its table has no request in flight, and later ones wait for it).
+   * batch waits until its table has no request in flight, and later ones wait for it). Kept as
+   * hashes (see key-hashes.ts).
    */
-  keys?: readonly string[];
+  keys?: KeyHashes;
 }
 
 export interface BatchLimits {
@@ -86,8 +89,8 @@ interface OpenBatch {
   /** Bytes written to `buf`. */
   bytes: number;
   records: number;
-  /** Primary-key texts, or undefined once a record's key could not be vouched for. */
-  keys: string[] | undefined;
+  /** Primary-key hashes, or undefined once a record's key could not be vouched for. */
+  keys: KeyHashList | undefined;
   firstLine: number;
   lastLine: number;
   openedAt: number;
@@ -141,7 +144,7 @@ export class Batcher {
         buf: this.buffer(capacity),
         bytes: 0,
         records: 0,
-        keys: target.keyed ? [] : undefined,
+        keys: target.keyed ? new KeyHashList() : undefined,
         firstLine: lineNumber,
         lastLine: lineNumber,
         openedAt: now,
@@ -168,7 +171,7 @@ export class Batcher {
     batch.lastLine = lineNumber;
     this.buffered += partBytes;
     if (target.keyed && batch.keys !== undefined) {
-      if (typeof key === "string") batch.keys.push(key);
+      if (typeof key === "string") batch.keys.add(key);
       else batch.keys = undefined;
     }
     if (batch.records >= this.limits.maxRecords) {
@@ -237,8 +240,8 @@ export class Batcher {
       lastLine: batch.lastLine,
     };
     if (batch.target.keyed) {
-      if (batch.keys !== undefined) out.keys = batch.keys;
-    } else out.keys = [];
+      if (batch.keys !== undefined) out.keys = batch.keys.sorted();
+    } else out.keys = NO_KEYS;
     return out;
   }
 }

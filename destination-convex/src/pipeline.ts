@@ -20,6 +20,7 @@
  *   none beyond.
  */
 import type { Batch } from "./batcher.js";
+import { type KeyHashes, sharesKey } from "./key-hashes.js";
 
 export interface PipelineOptions {
   /** Requests in flight at once, across tables. */
@@ -56,10 +57,10 @@ interface TableState {
   /** A batch without keys is in flight: nothing else of this table may start. */
   exclusive: boolean;
   /**
-   * The primary-key texts of each keyed batch in flight. A set per batch, built once, rather than
-   * one count per key: starting and finishing a batch then cost nothing per key.
+   * The keyed batches in flight, whose key hashes a new batch is checked against: starting and
+   * finishing a batch then cost nothing per key.
    */
-  keysInFlight: Map<Batch, Set<string>>;
+  keyedInFlight: Set<Batch>;
 }
 
 export class Pipeline {
@@ -155,7 +156,7 @@ export class Pipeline {
         committedAhead: new Map(),
         inFlight: 0,
         exclusive: false,
-        keysInFlight: new Map(),
+        keyedInFlight: new Set(),
       };
       this.tables.set(name, t);
     }
@@ -188,7 +189,7 @@ export class Pipeline {
   private mayStart(t: TableState, batch: Batch): boolean {
     if (t.inFlight === 0) return true;
     if (t.exclusive || batch.keys === undefined) return false;
-    for (const held of t.keysInFlight.values()) for (const key of batch.keys) if (held.has(key)) return false;
+    for (const held of t.keyedInFlight) if (sharesKey(held.keys as KeyHashes, batch.keys)) return false;
     return true;
   }
 
@@ -198,7 +199,7 @@ export class Pipeline {
     if (this.running > this.peakInFlight) this.peakInFlight = this.running;
     t.inFlight++;
     if (batch.keys === undefined) t.exclusive = true;
-    else if (batch.keys.length > 0) t.keysInFlight.set(batch, new Set(batch.keys));
+    else if (batch.keys.length > 0) t.keyedInFlight.add(batch);
     let sending: Promise<void>;
     try {
       sending = this.options.send(batch);
@@ -227,7 +228,7 @@ export class Pipeline {
     this.running--;
     t.inFlight--;
     if (batch.keys === undefined) t.exclusive = false;
-    else t.keysInFlight.delete(batch);
+    else t.keyedInFlight.delete(batch);
   }
 
   private commit(t: TableState, q: Queued): void {

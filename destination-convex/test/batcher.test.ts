@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type Batch, Batcher, type BatchTarget, batchTarget } from "../src/batcher.js";
+import { keyHashes } from "../src/key-hashes.js";
 
 function target(table: string, pk: string[][] | null = null): BatchTarget {
   return batchTarget(table, pk, '{"type":"object"}');
@@ -101,9 +102,9 @@ describe("Batcher", () => {
       ...b.sealAll(),
     ];
     expect(out.map((s) => [s.table, s.keys])).toEqual([
-      ["k", ["a", "b"]],
+      ["k", keyHashes(["b", "a"])],
       ["k", undefined],
-      ["p", []],
+      ["p", new Float64Array(0)],
     ]);
   });
   it("writes data given as bytes exactly as given, mixed with text", () => {

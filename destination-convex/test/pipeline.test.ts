@@ -1,11 +1,18 @@
 import { describe, expect, it } from "vitest";
 import type { Batch } from "../src/batcher.js";
+import { keyHashes } from "../src/key-hashes.js";
 import { Pipeline } from "../src/pipeline.js";
 
-/** A batch identified by `tag` (its body's text and its line numbers); `keys` as in Batch. */
+/** The key texts each test batch was given, by tag. */
+const keyTexts = new Map<number, readonly string[]>();
+
+/** A batch identified by `tag` (its body's text and its line numbers); `keys` as in Batch, as texts. */
 function batch(table: string, records: number, tag: number, keys?: readonly string[]): Batch {
   const b: Batch = { table, body: Buffer.from(String(tag)), records, bytes: 1, firstLine: tag, lastLine: tag };
-  if (keys !== undefined) b.keys = keys;
+  if (keys !== undefined) {
+    b.keys = keyHashes(keys);
+    keyTexts.set(tag, keys);
+  }
   return b;
 }
 
@@ -267,7 +274,7 @@ describe("Pipeline", () => {
     const p = new Pipeline({
       maxInFlight: 5,
       send: async (b) => {
-        const keys = b.keys ?? [];
+        const keys = keyTexts.get(b.firstLine) ?? [];
         for (const other of inFlight.values()) for (const k of keys) expect(other).not.toContain(k);
         if (b.keys === undefined) expect(inFlight.size).toBe(0);
         inFlight.set(b.firstLine, keys);
