@@ -47,19 +47,6 @@ function roundHalfEven(x: number): number {
 /** A document from list_snapshot or document_deltas. */
 export type ServerDocument = Record<string, unknown> & { _ts: bigint };
 
-/** Adds the CDC columns to a server document (a new object; the input is not changed). */
-export function toRecordData(doc: ServerDocument): Record<string, unknown> {
-  const data: Record<string, unknown> = { ...doc };
-  const updatedAt = formatUpdatedAt(doc._ts);
-  // Python: `"_deleted" in record and record["_deleted"]`: the server value, else false.
-  const deleted = doc._deleted === undefined || doc._deleted === null ? false : doc._deleted;
-  data._ab_cdc_lsn = doc._ts;
-  data._ab_cdc_updated_at = updatedAt;
-  data._deleted = deleted;
-  data._ab_cdc_deleted_at = deleted === true ? updatedAt : null;
-  return data;
-}
-
 /**
  * The RECORD line for a parsed document, with int64 members as exact digits: the path of documents
  * that cannot be spliced (see `recordLines`). It takes over `doc` (not used afterwards), sets the
