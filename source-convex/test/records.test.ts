@@ -1,6 +1,6 @@
 import { parseExact, type RawDocument, scanExportPage } from "@convex-airbyte/shared";
 import { describe, expect, it } from "vitest";
-import { formatUpdatedAt, recordLine, recordLines, type ServerDocument } from "../src/records.js";
+import { formatUpdatedAt, isoSeconds, recordLine, recordLines, type ServerDocument } from "../src/records.js";
 
 describe("_ab_cdc_updated_at matches Python's utcfromtimestamp(ts/1e9).isoformat()", () => {
   // Vectors verified against CPython (reference python-connectors.md §1.6).
@@ -117,5 +117,20 @@ describe("records spliced from the server's bytes", () => {
       .split("\n")
       .map((l) => JSON.parse(l).record.data._id);
     expect(ids).toEqual(["a", "p", "d"]);
+  });
+});
+
+describe("isoSeconds", () => {
+  it("formats like Date#toISOString over the whole int64 nanosecond range", () => {
+    const check = (whole: number) => expect(isoSeconds(whole)).toBe(new Date(whole * 1000).toISOString().slice(0, 19));
+    // Leap days, century rules, the int64 end (2262-04-11) and day boundaries.
+    for (const date of ["1970-01-01T00:00:00Z", "1972-02-29T23:59:59Z", "2000-02-29T12:00:00Z", "2100-03-01T00:00:00Z", "2262-04-11T23:47:16Z"]) {
+      check(Date.parse(date) / 1000);
+    }
+    let seed = 11;
+    for (let i = 0; i < 20_000; i++) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      check(Math.floor((seed / 2147483648) * 9_223_372_036) - (i % 2));
+    }
   });
 });

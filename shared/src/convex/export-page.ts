@@ -50,12 +50,12 @@ export interface ScannedExportPage {
 }
 
 const UNDERSCORE = 0x5f;
+/** The members a record adds start so; a document holding one is not spliced. */
+const CDC_PREFIX = "_ab_cdc";
 const QUOTE = 0x22;
 
 function keyIs(b: Uint8Array, start: number, end: number, name: string): boolean {
-  if (end - start !== name.length) return false;
-  for (let k = 1; k < name.length; k++) if (b[start + k] !== name.charCodeAt(k)) return false;
-  return true;
+  return end - start === name.length && startsWith(b, start, end, name);
 }
 
 function isDigits(text: string): boolean {
@@ -74,20 +74,25 @@ function syntax(at: number, what: string): never {
 type Known = "_ts" | "_table" | "_component" | "_deleted" | "cdc" | undefined;
 
 function knownName(b: Buffer, ks: number, ke: number, escaped: boolean): Known {
-  let name: string;
   if (escaped) {
     // A name like "\u005fts" is still `_ts`: compare it decoded (rare).
-    name = JSON.parse(b.toString("utf8", ks - 1, ke + 1)) as string;
-  } else {
-    if (b[ks] !== UNDERSCORE) return undefined;
-    if (keyIs(b, ks, ke, "_ts")) return "_ts";
-    if (keyIs(b, ks, ke, "_table")) return "_table";
-    if (keyIs(b, ks, ke, "_component")) return "_component";
-    if (keyIs(b, ks, ke, "_deleted")) return "_deleted";
-    name = b.toString("latin1", ks, Math.min(ke, ks + 7));
+    const name = JSON.parse(b.toString("utf8", ks - 1, ke + 1)) as string;
+    if (name === "_ts" || name === "_table" || name === "_component" || name === "_deleted") return name;
+    return name.startsWith(CDC_PREFIX) ? "cdc" : undefined;
   }
-  if (name === "_ts" || name === "_table" || name === "_component" || name === "_deleted") return name;
-  return name.startsWith("_ab_cdc") ? "cdc" : undefined;
+  if (b[ks] !== UNDERSCORE) return undefined;
+  if (keyIs(b, ks, ke, "_ts")) return "_ts";
+  if (keyIs(b, ks, ke, "_table")) return "_table";
+  if (keyIs(b, ks, ke, "_component")) return "_component";
+  if (keyIs(b, ks, ke, "_deleted")) return "_deleted";
+  return startsWith(b, ks, ke, CDC_PREFIX) ? "cdc" : undefined;
+}
+
+/** Whether the name at b[start, end) begins with an ASCII `prefix` (no string made: most names are `_id` and `_creationTime`). */
+function startsWith(b: Uint8Array, start: number, end: number, prefix: string): boolean {
+  if (end - start < prefix.length) return false;
+  for (let k = 0; k < prefix.length; k++) if (b[start + k] !== prefix.charCodeAt(k)) return false;
+  return true;
 }
 
 /**
