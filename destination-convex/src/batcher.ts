@@ -60,6 +60,12 @@ const CLOSE_BRACE = 125;
  * unless a spare buffer (see `recycle`) is free, which is usually already big enough.
  */
 const INITIAL_CAPACITY = 256 * 1024;
+/**
+ * A table's first batch is sealed at this size and each later one at twice its predecessor's, up to
+ * the limit: the server starts importing while the rest of a large input is still arriving, and
+ * the first checkpoint commits sooner, at the cost of a few extra small requests per table.
+ */
+const FIRST_BATCH_BYTES = 256 * 1024;
 /** Sent batches' buffers kept for new batches: fresh memory costs a page fault per 4 KiB written. */
 const MAX_SPARE_BUFFERS = 2;
 
@@ -104,6 +110,8 @@ interface OpenBatch {
  */
 export class Batcher {
   private readonly open = new Map<string, OpenBatch>();
+  /** Batches sealed so far, per table (see FIRST_BATCH_BYTES). */
+  private readonly sealedPerTable = new Map<string, number>();
   private readonly spare: Buffer[] = [];
   private buffered = 0;
 
@@ -133,7 +141,7 @@ export class Batcher {
     let sealed: Batch[] | undefined;
     const partBytes = messageBytes(target, dataBytes);
     let batch = this.open.get(target.table);
-    if (batch !== undefined && batch.bytes + 1 + partBytes + FOOTER.length > this.limits.maxBytes) {
+    if (batch !== undefined && batch.bytes + 1 + partBytes + FOOTER.length > this.byteLimit(target.table)) {
       sealed = [this.seal(batch)];
       batch = undefined;
     }
@@ -209,6 +217,12 @@ export class Batcher {
     if (this.spare.length < MAX_SPARE_BUFFERS && buf.length <= this.limits.maxBytes) this.spare.push(buf);
   }
 
+  /** The size at which the table's open batch is sealed (see FIRST_BATCH_BYTES). */
+  private byteLimit(table: string): number {
+    const sealed = this.sealedPerTable.get(table) ?? 0;
+    return Math.min(this.limits.maxBytes, FIRST_BATCH_BYTES * 2 ** sealed);
+  }
+
   /** A buffer of at least `capacity` bytes: a spare one if it is big enough. */
   private buffer(capacity: number): Buffer {
     const i = this.spare.findIndex((b) => b.length >= capacity);
@@ -227,7 +241,9 @@ export class Batcher {
   }
 
   private seal(batch: OpenBatch): Batch {
-    this.open.delete(batch.target.table);
+    const table = batch.target.table;
+    this.open.delete(table);
+    this.sealedPerTable.set(table, (this.sealedPerTable.get(table) ?? 0) + 1);
     this.buffered -= batch.bytes - batch.target.headerBytes;
     this.reserve(batch, FOOTER.length);
     const bytes = batch.bytes + FOOTER.copy(batch.buf, batch.bytes);

@@ -49,6 +49,22 @@ describe("Batcher", () => {
     expect(b.sealAll()).toEqual([]);
   });
 
+  it("seals a table's first batches small, doubling up to the limit, per table", () => {
+    const limit = 4 << 20;
+    const b = new Batcher({ maxRecords: 1_000_000, maxBytes: limit });
+    const sizes = new Map<string, number[]>();
+    const record = part("t", { s: "z".repeat(1000) });
+    for (let i = 0; i < 12_000; i++) {
+      const t = target(i % 3 === 0 ? "a" : "b");
+      for (const s of b.add(t, ...record, i + 1, 0)) sizes.set(s.table, [...(sizes.get(s.table) ?? []), s.bytes]);
+    }
+    const kib = (table: string) => (sizes.get(table) ?? []).map((n) => Math.ceil(n / 1024));
+    // Each sealed batch is as full as its step allows: within one record of 256 KiB, 512 KiB, ….
+    expect(kib("b").slice(0, 5)).toEqual([256, 512, 1024, 2048, 4096]);
+    expect(kib("a").slice(0, 4)).toEqual([256, 512, 1024, 2048]);
+    for (const table of ["a", "b"]) for (const n of sizes.get(table) ?? []) expect(n).toBeLessThanOrEqual(limit);
+  });
+
   it("sends a record larger than the batch limit alone", () => {
     const b = new Batcher({ maxRecords: 100, maxBytes: 1000 });
     const t = target("t");
