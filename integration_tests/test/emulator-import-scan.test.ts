@@ -5,6 +5,7 @@ import { parseExact } from "@convex-airbyte/shared";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ConvexEmulator, DocumentGenerator, encodeValue, type Knobs, type Value } from "../src/index.js";
 import { scanCounts } from "../src/emulator/import-scan.js";
+import { textChunks } from "../src/emulator/text-chunks.js";
 import { call, startEmulator } from "./emulator-helpers.js";
 
 const IMPORT = "/api/streaming_import/import_airbyte_records";
@@ -114,8 +115,25 @@ function generated(n: number, from: number): string[] {
 
 describe("import scanner matches the parsed path", () => {
   it("generated records, append and dedup (with CDC deletes)", async () => {
-    await compareScanned([body({ t: null }, generated(300, 0))]);
-    await compareScanned([body({ t: [["source_id"]] }, generated(300, 0)), body({ t: [["source_id"]] }, generated(300, 300))], { t: [["source_id"]] });
+    const ok = (replies: Reply[]) => expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200));
+    ok(await compareScanned([body({ t: null }, generated(300, 0))]));
+    // Keys repeat within a request: documents written earlier in it are read and replaced.
+    ok(await compareScanned([body({ t: [["source_id"]] }, generated(300, 0)), body({ t: [["source_id"]] }, generated(300, 300))], { t: [["source_id"]] }));
+  });
+
+  // Early in the file: the shape tree is shared by every test here, and a node keeps at most 32
+  // edges; the keys below must be edges of the nodes after "l1" to "l9" to be compared as tokens.
+  it("keys compared four bytes at a time: keys that differ in one byte, at every position", async () => {
+    const msgs: string[] = [];
+    for (let len = 1; len < 10; len++) {
+      for (let at = 0; at < len; at++) {
+        const key = "k".repeat(len);
+        const other = `${key.slice(0, at)}j${key.slice(at + 1)}`;
+        // A key taken for the other would repeat a name, which the scanner leaves to the parsed path.
+        msgs.push(msg("t", `{"l${len}":0,"${key}":1,"${other}":2}`), msg("t", `{"l${len}":0,"${other}":3,"${key}":4}`));
+      }
+    }
+    await compareScanned([body({ t: null }, msgs), body({ t: null }, msgs.reverse())]);
   });
 
   it("strings: escapes, raw non-ASCII, invalid UTF-8, control characters", async () => {
@@ -300,6 +318,61 @@ describe("import scanner matches the parsed path", () => {
     await compareScanned([body({ t: null }, big)]);
     const wide = Array.from({ length: 40 }, (_, i) => msg("t", `{"k${i}":${i},"a${i % 3}":"x"}`));
     await compareScanned([body({ t: null }, wide), body({ t: null }, wide)]);
+  });
+
+  it("strings read four bytes at a time: what ends or escapes them in every byte of a group", async () => {
+    // Each special byte at offsets 0 to 8 of a string, itself at four alignments in the body.
+    const specials = ['\\"', "\\n", "é", "😀", "\\u00e9"];
+    const msgs: string[] = [];
+    for (let pad = 0; pad < 4; pad++) {
+      for (const sp of specials) for (let at = 0; at < 9; at++) msgs.push(msg("t", `{"${"p".repeat(pad + 1)}":"${"a".repeat(at)}${sp}${"b".repeat(8 - at)}","n":${at}}`));
+    }
+    await compareScanned([body({ t: null }, msgs), body({ t: null }, msgs.reverse())]);
+    // An ill-formed byte at any offset leaves the body to the parsed path, and a control character
+    // reads as the parser's error.
+    const withByte = (at: number, byte: number) =>
+      Buffer.concat([Buffer.from(body({ t: null }, [msg("t", `{"v":"${"a".repeat(at)}`)])), Buffer.from([byte]), Buffer.from('b"}}]}')]);
+    const offsets = [0, 1, 2, 3, 4, 5];
+    expect((await compare(offsets.map((at) => withByte(at, 0xff)))).map((r) => r.scanned)).toEqual(offsets.map(() => false));
+    const emu = await startEmulator();
+    emus.push(emu);
+    for (const at of offsets) {
+      const bad = withByte(at, 0x01);
+      let message = "";
+      try {
+        JSON.parse(bad.toString("utf8"));
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      const r = await call(emu, "POST", IMPORT, { rawBody: bad as unknown as string, headers: JSON_HEADERS });
+      expect(r.text).toBe(JSON.stringify({ code: "BadJsonBody", message: `Failed to parse the request body as JSON: ${message}` }));
+    }
+  });
+
+  it("stored texts of one request spread over text chunks (append, and dedup with replacements)", async () => {
+    const s = "é😀 text ".repeat(1200);
+    const big = (from: number) => Array.from({ length: 700 }, (_, i) => msg("t", `{"k":${(from + i) % 500},"s":"${s}","i":${from + i}}`));
+    for (const pk of [null, [["k"]]]) {
+      const emu = await startEmulator();
+      emus.push(emu);
+      if (pk !== null) {
+        expect((await call(emu, "PUT", "/api/streaming_import/add_primary_key_indexes", { body: { indexes: { t: pk } } })).status).toBe(200);
+        emu.finishIndexBackfills();
+      }
+      // 10 MB of stored text that starts 4 MB before the end of a chunk (the space skipped is never read).
+      textChunks.room(1);
+      textChunks.pos = textChunks.buf.length - 4_000_000;
+      const chunk = textChunks.buf;
+      const r = await call(emu, "POST", IMPORT, { rawBody: body({ t: pk }, big(0)), headers: JSON_HEADERS });
+      expect(r.status).toBe(200);
+      expect(textChunks.buf).not.toBe(chunk);
+      // Each document reads back as sent (a text stored at the wrong place would read as another's);
+      // with a primary key, the last of each key replaced the ones before it in the same request.
+      const docs = emu.readTable("t").map((d) => [d.k, d.i, d.s]);
+      const expected = pk === null ? Array.from({ length: 700 }, (_, i) => [i % 500, i, s]) : Array.from({ length: 500 }, (_, k) => [k, k < 200 ? k + 500 : k, s]);
+      const byKey = (a: unknown[], b: unknown[]) => (a[0] as number) - (b[0] as number) || (a[1] as number) - (b[1] as number);
+      expect(docs.sort(byKey)).toEqual(expected.sort(byKey));
+    }
   });
 
   it("transaction chunks by writes and by bytes (UTF-16 lengths), and the rollback of a failing chunk", async () => {

@@ -116,7 +116,7 @@ export class ConvexEmulator {
     const out: ConvexObject[] = [];
     for (const id of t.sortedIds()) {
       const rev = t.docs.get(id);
-      if (rev !== undefined && rev.text !== null) out.push(revDoc(rev) as ConvexObject);
+      if (rev !== undefined && rev.buf !== null) out.push(revDoc(rev) as ConvexObject);
     }
     return out;
   }

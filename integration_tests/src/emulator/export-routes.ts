@@ -125,17 +125,24 @@ type ColumnFilter = ReturnType<ExportFilter["columnFilter"]>;
  */
 function writeValue(page: PageBuffer, t: Tablet, rev: Rev, format: Format, keep: ColumnFilter, deleted?: boolean): void {
   page.text(valueHead(t, rev.ts, deleted));
-  let fields: string;
-  if (keep === undefined && format === "json") fields = rev.clean ?? (rev.text as string);
-  else if (keep === undefined && format === "convex_encoded_json") fields = rev.text as string;
-  else {
-    const doc = revDoc(rev) as ConvexObject;
-    const omit = keep === undefined ? undefined : new Set(Object.keys(doc).filter((k) => !keep(k)));
-    fields = encodeFields(doc, format, omit);
-  }
-  if (fields !== "") {
-    page.byte(0x2c);
-    page.text(fields);
+  if (keep === undefined && (format === "convex_encoded_json" || (format === "json" && rev.clean === undefined))) {
+    // The usual case: the stored bytes as they are.
+    if (rev.end > rev.start) {
+      page.byte(0x2c);
+      page.range(rev.buf as Buffer, rev.start, rev.end);
+    }
+  } else {
+    let fields: string;
+    if (keep === undefined && format === "json") fields = rev.clean as string;
+    else {
+      const doc = revDoc(rev) as ConvexObject;
+      const omit = keep === undefined ? undefined : new Set(Object.keys(doc).filter((k) => !keep(k)));
+      fields = encodeFields(doc, format, omit);
+    }
+    if (fields !== "") {
+      page.byte(0x2c);
+      page.text(fields);
+    }
   }
   page.byte(0x7d);
 }
@@ -191,7 +198,6 @@ function listSnapshot(dep: Deployment, args: ExportArgs): Reply {
     }
   }
   const keep = filter.columnFilter(table.component, table.name);
-  const plain = keep === undefined && format === "json";
   // Usually nothing was written after the snapshot: skip the per-document revision walk.
   const headsVisible = table.newestTs <= snapshot;
   const page = new PageBuffer();
@@ -201,11 +207,9 @@ function listSnapshot(dep: Deployment, args: ExportArgs): Reply {
   for (; i < ids.length && count < knobs.snapshotPageSize; i++) {
     const id = ids[i] as string;
     const rev = headsVisible ? table.docs.get(id) : revAt(table.docs.get(id), snapshot);
-    if (rev === undefined || rev.text === null) continue;
+    if (rev === undefined || rev.buf === null) continue;
     if (count++ > 0) page.byte(0x2c);
-    // The common case is bytes encoded once per revision.
-    if (plain) page.append(rev.snapshotValue());
-    else writeValue(page, table, rev, format, keep);
+    writeValue(page, table, rev, format, keep);
     lastId = id;
   }
   let next: string | null;
@@ -262,7 +266,7 @@ function documentDeltas(dep: Deployment, args: ExportArgs): Reply {
   page.text('{"values":[');
   entries.forEach((e, k) => {
     if (k > 0) page.byte(0x2c);
-    if (e.text === null) page.text(`${valueHead(e.tablet, e.ts, true)},"_id":${JSON.stringify(e.id)}}`);
+    if (e.buf === null) page.text(`${valueHead(e.tablet, e.ts, true)},"_id":${JSON.stringify(e.id)}}`);
     else {
       let keep = keeps.get(e.tablet);
       if (keep === undefined && !keeps.has(e.tablet)) {
@@ -288,7 +292,7 @@ export function tabletShape(dep: Deployment, t: Tablet): Shape {
   };
   let shape: Shape = NEVER;
   for (const rev of t.docs.values()) {
-    if (rev.text === null) continue;
+    if (rev.buf === null) continue;
     shape = mergeShapes(shape, shapeOf(revDoc(rev) as ConvexObject, tableOf));
   }
   shapeCache.set(t, { version: t.version, shape });

@@ -13,8 +13,8 @@ export interface RequestCtx {
    * for handlers that convert every number to Float64 anyway.
    */
   jsonBody(numbers?: "exact" | "float64"): unknown;
-  /** The Json extractor's checks (Content-Type, body limit) without the parse: the body bytes. */
-  jsonBytes(): Buffer;
+  /** The Json extractor's checks (Content-Type, body limit) without the parse: the body bytes, in the pieces they came in. */
+  jsonChunks(): readonly Buffer[];
   /** Parses the body text exactly as `jsonBody` would (same errors). */
   parseJson(text: string, numbers?: "exact" | "float64"): unknown;
 }

@@ -3,6 +3,7 @@
  * well-formedness, whether a number token is already the server's Float64 text, and writing a
  * Float64's text without intermediate strings.
  */
+import { writeLargeFloat } from "./large-float.js";
 import { formatFloat } from "./values.js";
 
 /** Thrown to abandon a scan: the parsed path then redoes the request, with its exact errors. */
@@ -31,15 +32,17 @@ export function utf8Next(buf: Uint8Array, i: number, c: number): number {
 /**
  * Whether a decimal token `int.frac` (no exponent) at [start, end) is already the server's text
  * for its double: at most 15 digits (so it round-trips, and no shorter decimal reads as the same
- * double), no trailing zero (except a lone ".0" of a non-negative-zero integer), and at least
- * 1e-5 (printed without an exponent).
+ * double) or 16 that pass `isShortest16`, no trailing zero (except a lone ".0" of a
+ * non-negative-zero integer), and at least 1e-5 (printed without an exponent).
  */
 export function isCanonicalDecimal(buf: Uint8Array, start: number, intEnd: number, end: number): boolean {
   const neg = buf[start] === 45;
   const intStart = neg ? start + 1 : start;
   const fracStart = intEnd + 1;
-  if (intEnd - intStart + (end - fracStart) > 15) return false;
+  const digits = intEnd - intStart + (end - fracStart);
+  if (digits > 16) return false;
   const intZero = intEnd - intStart === 1 && buf[intStart] === 48;
+  if (digits === 16 && (intZero || buf[end - 1] === 48 || !isShortest16(buf, intStart, intEnd, end))) return false;
   if (buf[end - 1] === 48) {
     // Only "n.0": an integer (formatted with ".0"), but not -0.
     return end - fracStart === 1 && !(neg && intZero);
@@ -50,6 +53,25 @@ export function isCanonicalDecimal(buf: Uint8Array, start: number, intEnd: numbe
     return false;
   }
   return true;
+}
+
+const TWO_53 = 2 ** 53;
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * Whether the 16 digits `int.frac` at [intStart, end) are JS's shortest digits of their double
+ * (timestamps in ms with three decimals have 16). With the digits as an integer m below 2^53 and
+ * a power of ten exact, `m / 10^k` is the correctly rounded value (Clinger's fast path): when m - 1
+ * and m + 1 read as other doubles, no other 16-digit decimal reads as this one, so none with fewer
+ * digits does either (it would be one with trailing zeros).
+ */
+function isShortest16(buf: Uint8Array, intStart: number, intEnd: number, end: number): boolean {
+  let m = 0;
+  for (let i = intStart; i < end; i++) if (i !== intEnd) m = m * 10 + ((buf[i] as number) - 48);
+  if (m >= TWO_53) return false;
+  const scale = POW10[end - intEnd - 1] as number;
+  const x = m / scale;
+  return x !== (m - 1) / scale && x !== (m + 1) / scale && !Number.isInteger(x);
 }
 
 /**
@@ -89,21 +111,7 @@ export function writeFloat(buf: Uint8Array, at: number, x: number): number {
     return at;
   }
   if (abs < 1e16 || abs >= 1e21) return writeAscii(buf, at, formatFloat(x));
-  // JS prints these integers as their shortest digits padded with zeros; the server as d.ddde<exp>.
-  const s = String(abs);
-  let end = s.length;
-  while (s.charCodeAt(end - 1) === 48) end--;
-  if (x < 0) buf[at++] = 45;
-  buf[at++] = s.charCodeAt(0);
-  if (end > 1) {
-    buf[at++] = 46;
-    for (let i = 1; i < end; i++) buf[at++] = s.charCodeAt(i);
-  }
-  const e = s.length - 1; // 16 to 20
-  buf[at++] = 101;
-  buf[at++] = 48 + Math.floor(e / 10);
-  buf[at++] = 48 + (e % 10);
-  return at;
+  return writeLargeFloat(buf, at, x);
 }
 
 /** Writes an ASCII string's characters at `at`; returns the offset after them. */
@@ -113,7 +121,8 @@ export function writeAscii(buf: Uint8Array, at: number, s: string): number {
 }
 
 export function isWs(c: number): boolean {
-  return c === 32 || c === 10 || c === 13 || c === 9;
+  // Tokens start above the space: one comparison for them.
+  return c <= 32 && (c === 32 || c === 10 || c === 13 || c === 9);
 }
 
 /*

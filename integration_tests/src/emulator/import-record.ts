@@ -1,20 +1,14 @@
 /**
  * An import record between conversion and write: its member text lives as UTF-8 bytes in a
- * per-request arena (head members, then tail members), so that writing it adds the `_creationTime`
- * and `_id` members between the two and decodes the bytes into the stored string.
+ * per-request arena (head members, then tail members), so that writing it copies them to the
+ * stored text's bytes with the `_creationTime` and `_id` members between the two.
  */
 import { writeAscii } from "./import-bytes.js";
-import type { Rev } from "./store.js";
+import { textChunks } from "./text-chunks.js";
 
 /** Field names starting with this are dropped from imported documents (CDC metadata). */
 export const CDC_PREFIX = "source_ab_cdc";
 export const CDC_DELETED = "source_ab_cdc_deleted_at";
-
-/**
- * Longest `"_creationTime":<ct>,"_id":"<id>"`: 16 + at most 25 (`{"$float":"…"}`) + 8 + at most 37
- * (an id with a 5-byte table number) + 1 = 87 bytes.
- */
-const SYSTEM_MAX = 87;
 
 /** Shrink back after a request that needed more than this. */
 const ARENA_KEEP = 64 << 20;
@@ -54,8 +48,6 @@ export class ImportRecord {
     readonly end: number,
     /** UTF-16 length of the head and tail (the stored string's length without the system members). */
     readonly units: number,
-    /** All bytes are ASCII: Latin-1 decoding is exact (and faster than UTF-8). */
-    readonly ascii: boolean,
     /** valueSize and valueNesting of the user fields (the `source_ab_cdc*` fields removed). */
     readonly size: number,
     readonly nesting: number,
@@ -101,8 +93,7 @@ export function appendRecord(
   const tailAt = headAt + hBytes;
   buf.write(t, tailAt, "utf8");
   cursor = tailAt + tBytes;
-  const ascii = hBytes === h.length && tBytes === t.length;
-  return new ImportRecord(table, headAt, tailAt, cursor, h.length + t.length, ascii, size, nesting, deleted, false, special, pkKey, pkMissing, indexKey);
+  return new ImportRecord(table, headAt, tailAt, cursor, h.length + t.length, size, nesting, deleted, false, special, pkKey, pkMissing, indexKey);
 }
 
 const CT_MEMBER = '"_creationTime":';
@@ -113,35 +104,47 @@ export function systemLength(id: string, ctText: string): number {
   return CT_MEMBER.length + ctText.length + ID_MEMBER.length + id.length + 1;
 }
 
+/**
+ * Longest `"_creationTime":<ct>,"_id":"<id>"`: 16 + at most 25 (`{"$float":"…"}`) + 8 + at most 37
+ * (an id with a 5-byte table number) + 1 = 87 bytes.
+ */
+const SYSTEM_MAX = 87;
+
 let systemCt = "";
 /** `"_creationTime":<systemCt>,"_id":"`: the same for every insert of a transaction. */
 let systemHead = Buffer.alloc(0);
 
-/** Writes the stored text of record `r` as document `id` created at `ctText` at `to`; returns its end. */
-function renderAt(buf: Buffer, r: ImportRecord, id: string, ctText: string, to: number): number {
+/** Writes the stored text of record `r` as document `id` created at `ctText` at arena offset `to`; returns its end. */
+function renderAt(r: ImportRecord, id: string, ctText: string, to: number): number {
   if (ctText !== systemCt) {
     systemHead = Buffer.from(`${CT_MEMBER}${ctText}${ID_MEMBER}`, "latin1");
     systemCt = ctText;
   }
-  buf.copyWithin(to, r.headAt, r.tailAt);
+  // Most records have no head members (those sort before `_creationTime`).
+  if (r.tailAt > r.headAt) arena.copyWithin(to, r.headAt, r.tailAt);
   let at = to + (r.tailAt - r.headAt);
-  buf.set(systemHead, at);
-  at = writeAscii(buf, at + systemHead.length, id);
-  buf[at++] = 34;
-  buf.copyWithin(at, r.tailAt, r.end);
+  arena.set(systemHead, at);
+  at = writeAscii(arena, at + systemHead.length, id);
+  arena[at++] = 34;
+  arena.copyWithin(at, r.tailAt, r.end);
   return at + (r.end - r.tailAt);
 }
 
 /**
- * Renders a request's stored texts. The texts of inserted documents are deferred: written to one
- * of two arena regions (ASCII, and the rest) and decoded at `flush` as one string per region,
- * which each document's text then slices. One large string goes straight to the old generation,
- * where thousands of small ones would each be copied by the young-generation GC.
+ * Stores the texts of a request's records. Each is rendered in the arena after the records, and
+ * the rendered texts go to the text chunks (text-chunks.ts) in one copy per chunk: a copy between
+ * two buffers costs several times one inside a buffer, and a view of the arena for each would be
+ * an object to collect.
  */
-export class TextRenderer {
+export class RecordTexts {
+  /** Arena offsets: where rendering starts, the rendered texts not yet copied out [from, at), and scratch. */
+  private readonly base: number;
+  private from: number;
+  private at: number;
   private readonly scratch: number;
-  private readonly ascii: Region;
-  private readonly other: Region;
+  /** Where the last stored text is (`textChunks.buf[start, end)`), readable once flushed. */
+  start = 0;
+  end = 0;
 
   constructor(records: readonly ImportRecord[]) {
     let end = 0;
@@ -153,82 +156,35 @@ export class TextRenderer {
       if (n > max) max = n;
       if (r.end > end) end = r.end;
     }
-    growArena(end + 2 * total + max, end);
-    this.ascii = new Region(end, "latin1");
-    this.other = new Region(end + total, "utf8");
-    this.scratch = end + 2 * total;
+    growArena(end + total + max, end);
+    this.base = this.from = this.at = end;
+    this.scratch = end + total;
   }
 
-  /** The stored text of `r` as document `id` created at `ctText`, now. */
-  text(r: ImportRecord, id: string, ctText: string): string {
-    const end = renderAt(arena, r, id, ctText, this.scratch);
-    return arena.toString(r.ascii ? "latin1" : "utf8", this.scratch, end);
-  }
-
-  /** Renders the stored text of `r` for `rev` (of length r.units + systemLength), set at `flush`. */
-  defer(r: ImportRecord, id: string, ctText: string, rev: Rev): void {
-    const region = r.ascii ? this.ascii : this.other;
-    const end = renderAt(arena, r, id, ctText, region.end);
-    region.add(rev, end, r.units + systemLength(id, ctText));
-  }
-
-  /** Sets the texts of the deferred documents. */
-  flush(): void {
-    this.ascii.flush();
-    this.other.flush();
-  }
-}
-
-class Region {
-  private start: number;
-  end: number;
-  private revs: Rev[] = [];
-  /** Per document: its byte end and its UTF-16 length. */
-  private ends: number[] = [];
-  private lengths: number[] = [];
-  private chars = 0;
-
-  constructor(
-    at: number,
-    private readonly encoding: "latin1" | "utf8",
-  ) {
-    this.start = at;
-    this.end = at;
-  }
-
-  add(rev: Rev, end: number, length: number): void {
-    this.revs.push(rev);
-    this.ends.push(end);
-    this.lengths.push(length);
-    this.chars += length;
-    this.end = end;
-  }
-
-  flush(): void {
-    const n = this.revs.length;
-    if (n === 0) return;
-    const all = arena.toString(this.encoding, this.start, this.end);
-    if (all.length === this.chars) {
-      let at = 0;
-      for (let k = 0; k < n; k++) {
-        const len = this.lengths[k] as number;
-        (this.revs[k] as Rev).text = all.slice(at, at + len);
-        at += len;
-      }
-    } else {
-      // Cannot happen (the lengths are counted exactly); decoding each text alone is always right.
-      let from = this.start;
-      for (let k = 0; k < n; k++) {
-        const to = this.ends[k] as number;
-        (this.revs[k] as Rev).text = arena.toString(this.encoding, from, to);
-        from = to;
-      }
+  /** Stores the text of record `r` as document `id` created at `ctText` (see `start` and `end`). */
+  store(r: ImportRecord, id: string, ctText: string): void {
+    const length = r.end - r.headAt + systemLength(id, ctText);
+    if (textChunks.pos + (this.at - this.from) + length > textChunks.buf.length) {
+      this.flush();
+      textChunks.room(length);
     }
-    this.start = this.end;
-    this.revs = [];
-    this.ends = [];
-    this.lengths = [];
-    this.chars = 0;
+    this.start = textChunks.pos + (this.at - this.from);
+    this.end = this.start + length;
+    this.at = renderAt(r, id, ctText, this.at);
+  }
+
+  /** The text of record `r` as document `id` created at `ctText`, as a string (nothing is stored). */
+  text(r: ImportRecord, id: string, ctText: string): string {
+    return arena.toString("utf8", this.scratch, renderAt(r, id, ctText, this.scratch));
+  }
+
+  /** Copies the stored texts to the text chunks: they are readable from then on. */
+  flush(): void {
+    const n = this.at - this.from;
+    if (n > 0) {
+      textChunks.buf.set(arena.subarray(this.from, this.at), textChunks.pos);
+      textChunks.pos += n;
+    }
+    this.from = this.at = this.base;
   }
 }
-

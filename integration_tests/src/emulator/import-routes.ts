@@ -18,12 +18,12 @@ export { finishBackfills } from "./import-indexes.js";
 
 function importRecords(ctx: RequestCtx): Reply {
   const identity = ctx.identity();
-  const bytes = ctx.jsonBytes();
+  const chunks = ctx.jsonChunks();
   const dep = ctx.dep;
   try {
-    let args = scanImportBody(bytes, dep);
+    let args = scanImportBody(chunks, dep);
     if (args === undefined) {
-      const parsed = parseImportBody(ctx.parseJson(bytes.toString("utf8"), "float64"));
+      const parsed = parseImportBody(ctx.parseJson(Buffer.concat(chunks).toString("utf8"), "float64"));
       requireOperation(identity, "import");
       const keysOf = tableKeys(dep, parsed.tables);
       const messages = parsed.messages;

@@ -33,13 +33,15 @@ import {
 } from "./import-bytes.js";
 import { pathText, recordKey } from "./import-keys.js";
 import { arenaBuffer, growArena, ImportRecord } from "./import-record.js";
-import { addShape, EDGE_LIMIT, type Shape, type ShapeEnd, shapeEnd, shapeRoot } from "./import-shapes.js";
+import { addShape, EDGE_LIMIT, type Edge, type Shape, type ShapeEnd, shapeEnd, shapeRoot } from "./import-shapes.js";
 import { MAX_ARRAY_LEN, MAX_OBJECT_FIELDS, MAX_VALUE_NESTING } from "./limits.js";
 import { sanitizeFieldNameCached } from "./names.js";
 import { encodeValue } from "./values.js";
 
 /** The arena: the body (followed by a NUL, see import-bytes.ts), then the records written so far. */
 let W: Buffer = arenaBuffer();
+/** The arena read four bytes at a time (little-endian), where plain text is only checked for its end. */
+let W4 = new DataView(W.buffer, W.byteOffset, W.length);
 /** Read position in the body. */
 let pos = 0;
 /** Write position in the arena. */
@@ -60,9 +62,14 @@ let high = false;
 let special = false;
 let deleted = false;
 
+function useArena(buf: Buffer): void {
+  W = buf;
+  W4 = new DataView(buf.buffer, buf.byteOffset, buf.length);
+}
+
 /** Makes room to write `n` bytes at `o`. */
 function room(n: number): void {
-  if (o + n > W.length) W = growArena(o + n, o);
+  if (o + n > W.length) useArena(growArena(o + n, o));
 }
 
 /** Writes out the pending body text up to `to`. */
@@ -97,11 +104,24 @@ function nextOrClose(close: number): boolean {
   throw BAIL;
 }
 
+/**
+ * Whether any of the four bytes of `w` ends or escapes a string, is a control character (or the
+ * NUL after the body) or is not ASCII: bitwise tests for a zero byte (of `w` xor the quote or the
+ * backslash), a byte below 0x20 and a high bit.
+ */
+function special4(w: number): boolean {
+  const q = w ^ 0x22222222;
+  const b = w ^ 0x5c5c5c5c;
+  return ((((q - 0x01010101) & ~q) | ((b - 0x01010101) & ~b) | ((w - 0x20202020) & ~w) | w) & 0x80808080) !== 0;
+}
+
 /** Scans the string value at `pos`, copied as it is unless it has escapes. */
 function scanString(): void {
   const start = pos;
   let i = pos + 1;
   for (;;) {
+    // Plain ASCII four bytes at a time (the arena has room after the body's NUL to read past it).
+    while (!special4(W4.getInt32(i, true))) i += 4;
     const c = W[i]!;
     if (c === 34) break;
     if (c === 92) {
@@ -274,18 +294,26 @@ function spansAt(l: number): Int32Array {
   return a;
 }
 
+/** Whether the key token at `pos` is edge `e`'s. */
+function isToken(e: Edge): boolean {
+  const t = e.token;
+  const words = e.words;
+  const last = words.length - 1;
+  if (last < 0) {
+    for (let i = 1; i < t.length; i++) if (W[pos + i] !== t[i]) return false;
+    return true;
+  }
+  for (let j = 0; j < last; j++) if (W4.getInt32(pos + 4 * j, true) !== words[j]) return false;
+  return W4.getInt32(pos + t.length - 4, true) === words[last];
+}
+
 /** Consumes the key token at `pos`: the shape after it. */
 function nextShape(node: Shape): Shape {
   const edges = node.edges;
-  // Tokens start with `"`: their first character tells most of them apart.
-  const first = W[pos + 1];
   for (let k = 0; k < edges.length; k++) {
     const e = edges[k]!;
     const t = e.token;
-    if (t[1] !== first) continue;
-    let i = 2;
-    while (i < t.length && W[pos + i] === t[i]) i++;
-    if (i === t.length) {
+    if (isToken(e)) {
       pos += t.length;
       if (k > 0) {
         // Most recently used first: records of one stream repeat one path through the tree.
@@ -413,7 +441,7 @@ function copyRuns(sp: Int32Array, runs: Int32Array, shift: number, to: number, l
 
 /** Starts writing records at `out` in the arena (after the body). */
 export function beginRecords(out: number): void {
-  W = arenaBuffer();
+  useArena(arenaBuffer());
   o = out;
   level = 0;
 }
@@ -461,6 +489,6 @@ export function scanRecord(at: number, table: string, keys: TableKeys): ImportRe
   const indexFields = keys.indexFields;
   if (indexFields !== undefined) indexKey = keys.same ? pkKey : recordKey(W, node, end, sp, membersEnd, !high, indexFields);
   const units = o - headAt - extra;
-  return new ImportRecord(table, headAt, tailAt, o, units, !high, size + 2, membersDepth + 1, deleted, special, undefined, pkKey, pkMissing, indexKey);
+  return new ImportRecord(table, headAt, tailAt, o, units, size + 2, membersDepth + 1, deleted, special, undefined, pkKey, pkMissing, indexKey);
 }
 

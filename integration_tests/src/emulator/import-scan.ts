@@ -1,5 +1,5 @@
 /*
- * The import fast path, the request as a whole: copies the body into the arena and walks its
+ * The import fast path, the request as a whole: copies the body's pieces into the arena and walks its
  * `tables` and `messages`, handing each message's `data` to the record scanner
  * (import-scan-record.ts). Anything unusual (members other than those, a syntax error, any value
  * the record scanner gives up on) abandons the scan, and the parsed path redoes the request with
@@ -25,12 +25,18 @@ const DATA = Buffer.from('"data"');
 export const scanCounts = { scanned: 0, abandoned: 0 };
 
 /** The import body scanned to records, or undefined when the parsed path must handle it. */
-export function scanImportBody(body: Buffer, dep: Deployment): { tables: Streams; records: ImportRecord[] } | undefined {
-  buf = growArena(2 * body.length + (1 << 16), 0);
-  body.copy(buf, 0);
+export function scanImportBody(chunks: readonly Uint8Array[], dep: Deployment): { tables: Streams; records: ImportRecord[] } | undefined {
+  let length = 0;
+  for (const c of chunks) length += c.length;
+  buf = growArena(2 * length + (1 << 16), 0);
+  let at = 0;
+  for (const c of chunks) {
+    buf.set(c, at);
+    at += c.length;
+  }
   // The NUL after the body stops every scanning loop (no JSON token has one).
-  buf[body.length] = 0;
-  beginRecords(body.length + 1);
+  buf[length] = 0;
+  beginRecords(length + 1);
   pos = 0;
   try {
     pos = skipWs(buf, pos);
@@ -59,7 +65,7 @@ export function scanImportBody(body: Buffer, dep: Deployment): { tables: Streams
       }
     } while (next(125));
     pos = skipWs(buf, pos);
-    if (pos !== body.length || tables === undefined || records === undefined) throw BAIL;
+    if (pos !== length || tables === undefined || records === undefined) throw BAIL;
     scanCounts.scanned++;
     return { tables, records };
   } catch {
@@ -125,27 +131,38 @@ function lastMember(r: ImportRecord): ImportRecord {
   return r;
 }
 
-let lastTableToken = new Uint8Array(0);
-let lastTable = "";
+/** Raw table-name tokens (quotes included) and their sanitized names, most recently used first. */
+const tableTokens: { token: Uint8Array; table: string }[] = [];
+/** Messages come in runs of one table, or alternate between a few. */
+const TABLE_TOKENS = 8;
 
-/** The sanitized table name at `pos` (the last one is remembered by its raw token). */
+/** The sanitized table name at `pos` (recent ones are recognized by their raw token). */
 function scanTableName(): string {
   if (buf[pos] !== 34) throw BAIL;
-  if (lastTableToken.length > 0 && startsWith(buf, pos, lastTableToken)) {
-    pos += lastTableToken.length;
-    return lastTable;
+  for (let k = 0; k < tableTokens.length; k++) {
+    const e = tableTokens[k] as (typeof tableTokens)[number];
+    if (startsWith(buf, pos, e.token)) {
+      pos += e.token.length;
+      if (k > 0) {
+        tableTokens.copyWithin(1, 0, k);
+        tableTokens[0] = e;
+      }
+      return e.table;
+    }
   }
   const start = pos;
   const { key, end } = readKey(buf, pos);
   pos = end;
+  let table: string;
   try {
-    lastTable = sanitizeTableName(key);
+    table = sanitizeTableName(key);
   } catch {
     throw BAIL;
   }
   // A copy: the arena is reused by the next request.
-  lastTableToken = new Uint8Array(buf.subarray(start, pos));
-  return lastTable;
+  tableTokens.unshift({ token: new Uint8Array(buf.subarray(start, pos)), table });
+  if (tableTokens.length > TABLE_TOKENS) tableTokens.pop();
+  return table;
 }
 
 /** `keysOf` remembering its last answer (messages come in runs of one table). */

@@ -26,6 +26,11 @@ export interface Shape {
 export interface Edge {
   /** The key's raw token, quotes included. */
   readonly token: Uint8Array;
+  /**
+   * The token as little-endian int32s, compared four bytes at a time: its whole groups, the last
+   * one ending where the token ends (overlapping the one before; none for a token of 3 bytes).
+   */
+  readonly words: Int32Array;
   readonly next: Shape;
 }
 
@@ -72,7 +77,10 @@ export function addShape(node: Shape, token: Uint8Array, key: string, name: stri
     shapeCount = 0;
     root = newShape([], new Uint8Array(0), false);
   } else if (node.edges.length < EDGE_LIMIT) {
-    node.edges.push({ token, next });
+    const words = new Int32Array(token.length < 4 ? 0 : (token.length + 3) >> 2);
+    const view = new DataView(token.buffer, token.byteOffset, token.length);
+    for (let j = 0; j < words.length; j++) words[j] = view.getInt32(Math.min(4 * j, token.length - 4), true);
+    node.edges.push({ token, words, next });
   }
   return next;
 }

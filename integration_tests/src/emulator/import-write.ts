@@ -3,9 +3,10 @@ import type { Deployment } from "./context.js";
 import { badRequest, internalError } from "./errors.js";
 import type { Streams } from "./import-args.js";
 import { convert } from "./import-convert.js";
-import { CDC_PREFIX, type ImportRecord, systemLength, TextRenderer } from "./import-record.js";
+import { CDC_PREFIX, type ImportRecord, RecordTexts, systemLength } from "./import-record.js";
 import { checkDocumentLimits, SYSTEM_FIELDS_SIZE, systemFieldsSize } from "./limits.js";
-import { storedCreationTime, type Tablet, type Txn } from "./store.js";
+import { type Rev, storedCreationTime, type Tablet, type Txn } from "./store.js";
+import { textChunks } from "./text-chunks.js";
 import { type ConvexObject, encodeFields, encodeValue } from "./values.js";
 
 export const INDEX_SUFFIX = "._by_airbyte_primary_key";
@@ -21,38 +22,49 @@ interface Target {
  * into a new one; an error rolls back the open transaction only.
  */
 export function writeRecords(dep: Deployment, streams: Streams, records: readonly ImportRecord[]): void {
-  const targets = new Map<string, Target>();
-  const texts = new TextRenderer(records);
-  let last: ImportRecord | undefined;
-  let target: Target | undefined;
-  const { txnMaxWrites, txnMaxBytes } = dep.knobs;
-  let tx = dep.store.begin();
+  const texts = new RecordTexts(records);
+  const open = { tx: dep.store.begin() };
   try {
-    for (const r of records) {
-      if (tx.writes >= txnMaxWrites || (tx.writes > 0 && tx.writeBytes + r.size > txnMaxBytes)) {
-        // Hitting a transaction limit commits what is there and carries on in a new transaction.
-        tx = dep.store.begin();
-      }
-      if (last === undefined || r.table !== last.table) {
-        target = targets.get(r.table);
-        if (target === undefined) {
-          if (!streams.has(r.table)) throw badRequest("MissingStream", `Missing stream for table ${r.table}`);
-          target = { pk: streams.get(r.table) ?? null, tablet: undefined };
-          targets.set(r.table, target);
-        }
-        last = r;
-      }
-      writeRecord(tx, r, target as Target, texts);
-    }
+    writeInChunks(dep, streams, records, texts, open);
   } catch (e) {
+    // The texts of committed transactions are kept (those of the rolled-back one are unused).
     texts.flush();
-    tx.rollback();
+    open.tx.rollback();
     throw e;
   }
   texts.flush();
 }
 
-function writeRecord(tx: Txn, r: ImportRecord, target: Target, texts: TextRenderer): void {
+/**
+ * The loop of `writeRecords`, on its own: V8 compiles a hot loop while it runs, and code after the
+ * loop, not run yet then, made that compiled code be thrown away at the end of every request.
+ */
+function writeInChunks(dep: Deployment, streams: Streams, records: readonly ImportRecord[], texts: RecordTexts, open: { tx: Txn }): void {
+  const targets = new Map<string, Target>();
+  let last: ImportRecord | undefined;
+  let target: Target | undefined;
+  const { txnMaxWrites, txnMaxBytes } = dep.knobs;
+  let tx = open.tx;
+  for (const r of records) {
+    if (tx.writes >= txnMaxWrites || (tx.writes > 0 && tx.writeBytes + r.size > txnMaxBytes)) {
+      // Hitting a transaction limit commits what is there and carries on in a new transaction.
+      tx = dep.store.begin();
+      open.tx = tx;
+    }
+    if (last === undefined || r.table !== last.table) {
+      target = targets.get(r.table);
+      if (target === undefined) {
+        if (!streams.has(r.table)) throw badRequest("MissingStream", `Missing stream for table ${r.table}`);
+        target = { pk: streams.get(r.table) ?? null, tablet: undefined };
+        targets.set(r.table, target);
+      }
+      last = r;
+    }
+    writeRecord(tx, r, target as Target, texts);
+  }
+}
+
+function writeRecord(tx: Txn, r: ImportRecord, target: Target, texts: RecordTexts): void {
   const pk = target.pk;
   if (pk === null) {
     // Append mode ignores the CDC deleted flag.
@@ -85,48 +97,46 @@ function writeRecord(tx: Txn, r: ImportRecord, target: Target, texts: TextRender
     insertRecord(tx, tablet, r, newKey, k !== undefined && newKey === k, texts);
     return;
   }
-  // An existing document is read and replaced: the deferred texts must be in place first.
+  // An existing document is read and replaced: the stored texts must be in place first.
   texts.flush();
   if (r.deleted) {
     tx.writeText(tablet, id, null, undefined, { before: k, after: undefined });
     return;
   }
-  const old = tablet.docs.get(id)?.text as string;
   checkDocumentLimits(r.size + systemFieldsSize(id), r.nesting);
-  const ct = storedCreationTime(old);
-  const text = texts.text(r, id, encodeValue(ct, "convex_encoded_json"));
-  tx.writeText(tablet, id, text, recordClean(r, id, ct, text, texts), { before: k, after: newKey });
+  const ct = storedCreationTime(tablet.docs.get(id) as Rev);
+  const ctText = encodeValue(ct, "convex_encoded_json");
+  texts.store(r, id, ctText);
+  const clean = recordClean(r, id, ct, ctText, texts);
+  tx.writeStored(tablet, id, textChunks.buf, texts.start, texts.end, r.units + systemLength(id, ctText), clean, { before: k, after: newKey });
 }
 
-function insertRecord(tx: Txn, tablet: Tablet, r: ImportRecord, key: string | undefined, keyIsNew: boolean, texts: TextRenderer): void {
+function insertRecord(tx: Txn, tablet: Tablet, r: ImportRecord, key: string | undefined, keyIsNew: boolean, texts: RecordTexts): void {
   const id = tx.newId(tablet);
-  const ct = tx.creationTime;
   const ctText = tx.creationTimeText;
-  if (r.specialText || r.special !== undefined || !plainFloat(ct)) {
-    const text = texts.text(r, id, ctText);
-    tx.insertText(tablet, id, text, recordClean(r, id, ct, text, texts), key, keyIsNew, text.length);
-    return;
-  }
-  // The usual case: the text is the same in both formats, and is decoded with the request's others.
-  const rev = tx.insertText(tablet, id, "", undefined, key, keyIsNew, r.units + systemLength(id, ctText));
-  texts.defer(r, id, ctText, rev);
+  texts.store(r, id, ctText);
+  const clean = recordClean(r, id, tx.creationTime, ctText, texts);
+  tx.insertStored(tablet, id, textChunks.buf, texts.start, texts.end, r.units + systemLength(id, ctText), clean, key, keyIsNew);
 }
 
 const plainFloat = (x: number) => Number.isFinite(x) && !Object.is(x, -0);
 
-/** The clean `json` text when it differs from the stored text (rare: -0 or ±Infinity). */
-function recordClean(r: ImportRecord, id: string, creationTime: number, text: string, texts: TextRenderer): string | undefined {
-  if (r.specialText) {
-    const clean = cleanSpecials(texts.text(r, id, encodeValue(creationTime, "json")));
-    return clean === text ? undefined : clean;
+/**
+ * The clean `json` text of record `r` stored as document `id` created at `creationTime` (stored as
+ * `ctText`), when it differs from the stored text (rare: -0 or ±Infinity).
+ */
+function recordClean(r: ImportRecord, id: string, creationTime: number, ctText: string, texts: RecordTexts): string | undefined {
+  if (!r.specialText && r.special === undefined) return plainFloat(creationTime) ? undefined : texts.text(r, id, encodeValue(creationTime, "json"));
+  let clean: string;
+  if (r.specialText) clean = cleanSpecials(texts.text(r, id, encodeValue(creationTime, "json")));
+  else {
+    const doc = convert(r.special) as ConvexObject;
+    for (const k of Object.keys(doc)) if (k.startsWith(CDC_PREFIX)) delete doc[k];
+    doc._id = id;
+    doc._creationTime = creationTime;
+    clean = encodeFields(doc, "json");
   }
-  if (r.special === undefined) return plainFloat(creationTime) ? undefined : texts.text(r, id, encodeValue(creationTime, "json"));
-  const doc = convert(r.special) as ConvexObject;
-  for (const k of Object.keys(doc)) if (k.startsWith(CDC_PREFIX)) delete doc[k];
-  doc._id = id;
-  doc._creationTime = creationTime;
-  const clean = encodeFields(doc, "json");
-  return clean === text ? undefined : clean;
+  return clean === texts.text(r, id, ctText) ? undefined : clean;
 }
 
 /** The stored forms of the floats that `json` writes differently, and their `json` forms. */

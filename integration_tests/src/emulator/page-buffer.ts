@@ -1,6 +1,6 @@
 /**
- * Builds an export page as UTF-8 bytes, writing each piece (a document's stored text, its `_ts`)
- * straight into one buffer. Joining the texts into one string first and encoding that is several
+ * Builds an export page as UTF-8 bytes, writing each piece (a document's stored bytes, its `_ts`)
+ * straight into one buffer. Joining texts into one string first and encoding that is several
  * times slower: the pieces become a cons string to flatten, and one two-byte document makes the
  * whole page a two-byte string.
  */
@@ -19,10 +19,11 @@ export class PageBuffer {
     this.pos += this.buf.write(s, this.pos);
   }
 
-  append(bytes: Uint8Array): void {
-    const need = this.pos + bytes.length;
+  /** Appends `src[start, end)`. */
+  range(src: Buffer, start: number, end: number): void {
+    const need = this.pos + end - start;
     if (need > this.buf.length) this.grow(need);
-    this.buf.set(bytes, this.pos);
+    this.buf.set(src.subarray(start, end), this.pos);
     this.pos = need;
   }
 

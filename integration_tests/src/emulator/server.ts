@@ -39,8 +39,9 @@ function isJsonContentType(v: string | undefined): boolean {
   return mime === "application/json" || (mime.startsWith("application/") && mime.endsWith("+json"));
 }
 
+/** A request body as it came in: the import route copies the pieces straight into its arena. */
 interface Body {
-  bytes: Buffer;
+  chunks: Buffer[];
   size: number;
   tooLarge: boolean;
 }
@@ -53,7 +54,7 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Body> {
       size += c.length;
       if (size <= limit) chunks.push(c);
     });
-    req.on("end", () => resolve({ bytes: Buffer.concat(chunks), size, tooLarge: size > limit }));
+    req.on("end", () => resolve({ chunks, size, tooLarge: size > limit }));
     req.on("error", reject);
   });
 }
@@ -216,16 +217,16 @@ export class EmulatorServer {
           const auth = headers.authorization;
           return authenticate(auth, auth === undefined ? (query.get("adminKey") ?? undefined) : undefined, dep.keys);
         },
-        jsonBytes: () => {
+        jsonChunks: () => {
           const ct = headers["content-type"];
           if (!isJsonContentType(typeof ct === "string" ? ct : undefined)) {
             throw badJsonBody("Expected request with `Content-Type: application/json`");
           }
           if (body.tooLarge) throw badJsonBody("Failed to buffer the request body: length limit exceeded");
-          return body.bytes;
+          return body.chunks;
         },
         parseJson: parseJsonText,
-        jsonBody: (numbers = "exact") => parseJsonText(ctx.jsonBytes().toString("utf8"), numbers),
+        jsonBody: (numbers = "exact") => parseJsonText(Buffer.concat(ctx.jsonChunks()).toString("utf8"), numbers),
       };
       return handler(ctx);
     } catch (e) {

@@ -1,19 +1,16 @@
 /**
  * The in-memory database: tablets, multi-version documents, the document log and commit
- * timestamps. Documents are kept only as their `convex_encoded_json` field text (plus the clean
- * `json` text when it differs), so a page is string concatenation and a million documents fit.
+ * timestamps. Documents are kept only as the UTF-8 bytes of their `convex_encoded_json` field text
+ * (plus the clean `json` text when it differs), so a page is copied bytes and a million documents fit.
  */
 import type { Clock } from "./clock.js";
 import { decodeFields } from "./codec.js";
 import { newDocumentId, type Rng } from "./ids.js";
+import { textChunks } from "./text-chunks.js";
 import { type ConvexObject, encodeFields, encodeValue, flatten, type Value } from "./values.js";
 
 export { flatten };
 
-/**
- * One revision of a document; `text` is null for a deletion. It is also the document log's entry
- * for its commit (one object per write instead of two).
- */
 /**
  * The start of every exported value, up to the document's own fields: `{"_component":…,"_table":…,
  * "_ts":…` and, in document_deltas, `"_deleted":…`. No closing brace.
@@ -22,34 +19,27 @@ export function valueHead(tablet: Tablet, ts: bigint, deleted?: boolean): string
   return `{${tablet.prefix},"_ts":${ts}${deleted === undefined ? "" : `,"_deleted":${deleted}`}`;
 }
 
+/**
+ * One revision of a document, also the document log's entry for its commit (one object per write
+ * instead of two). Its stored text is the UTF-8 `buf[start, end)` in the text chunks
+ * (text-chunks.ts); `buf` is null for a deletion.
+ */
 export class Rev {
   constructor(
     readonly ts: bigint,
-    public text: string | null,
-    /** The clean `json` field text when it differs from `text`. */
+    public buf: Buffer | null,
+    public start: number,
+    public end: number,
+    /** The clean `json` field text when it differs from the stored text. */
     public clean: string | undefined,
     readonly prev: Rev | undefined,
     readonly tablet: Tablet,
     readonly id: string,
   ) {}
 
-  /** The exported value as UTF-8, and the text it was encoded from (see `snapshotValue`). */
-  private encoded: Buffer | undefined = undefined;
-  private encodedFrom: string | undefined = undefined;
-
-  /**
-   * This revision as list_snapshot writes it in the `json` format (`{"_component":…,"_table":…,
-   * "_ts":…,` then the fields), as UTF-8 bytes encoded once and kept until the text changes: a
-   * page is then copied bytes, not a fresh encoding of mostly two-byte strings.
-   */
-  snapshotValue(): Buffer {
-    const text = this.clean ?? (this.text as string);
-    if (this.encodedFrom !== text || this.encoded === undefined) {
-      const head = valueHead(this.tablet, this.ts);
-      this.encoded = Buffer.from(text === "" ? `${head}}` : `${head},${text}}`, "utf8");
-      this.encodedFrom = text;
-    }
-    return this.encoded;
+  /** The stored `convex_encoded_json` field text, decoded now (null for a deletion). */
+  get text(): string | null {
+    return this.buf === null ? null : this.buf.toString("utf8", this.start, this.end);
   }
 }
 
@@ -148,22 +138,24 @@ export function revAt(head: Rev | undefined, ts: bigint): Rev | undefined {
 }
 
 export function revDoc(rev: Rev): ConvexObject | null {
-  return rev.text === null ? null : decodeFields(rev.text);
+  const text = rev.text;
+  return text === null ? null : decodeFields(text);
 }
 
-const CREATION_TIME_MEMBER = '"_creationTime":';
+const CREATION_TIME_MEMBER = Buffer.from('"_creationTime":');
 
-/** `_creationTime` of a stored document, read from its text without decoding the whole of it. */
-export function storedCreationTime(text: string): number {
-  const at = text.indexOf(CREATION_TIME_MEMBER);
+/** `_creationTime` of a stored document (not a deletion), read from its bytes without decoding the whole of it. */
+export function storedCreationTime(rev: Rev): number {
+  const doc = (rev.buf as Buffer).subarray(rev.start, rev.end);
+  const at = doc.indexOf(CREATION_TIME_MEMBER);
   // Only the top-level member can match, unless a nested key ends the same way: then decode.
-  if (at >= 0 && text.indexOf(CREATION_TIME_MEMBER, at + 1) < 0 && (at === 0 || text.charCodeAt(at - 1) === 44)) {
+  if (at >= 0 && doc.indexOf(CREATION_TIME_MEMBER, at + 1) < 0 && (at === 0 || doc[at - 1] === 44)) {
     const start = at + CREATION_TIME_MEMBER.length;
-    const end = text.indexOf(",", start);
-    const n = Number(text.slice(start, end < 0 ? undefined : end));
+    const end = doc.indexOf(44, start);
+    const n = Number(doc.toString("latin1", start, end < 0 ? undefined : end));
     if (!Number.isNaN(n)) return n;
   }
-  return decodeFields(text)._creationTime as number;
+  return decodeFields(rev.text as string)._creationTime as number;
 }
 
 const key = (component: string, name: string) => `${component}\u0000${name}`;
@@ -255,9 +247,11 @@ class Undo {
   constructor(
     readonly tablet: Tablet,
     readonly id: string,
-    /** The document's revision before the write (undefined: the write inserted it). */
+    /** The document's revision before the write (undefined: the write inserted it), and its texts then. */
     readonly head: Rev | undefined,
-    readonly text: string | null | undefined,
+    readonly buf: Buffer | null,
+    readonly start: number,
+    readonly end: number,
     readonly clean: string | undefined,
     /** The write changed the index by these keys (false: the tablet had no index, or no keys were given). */
     readonly keyed: boolean,
@@ -297,6 +291,12 @@ export function indexKey(doc: ConvexObject, fields: string[][]): string | undefi
 /** A transaction: writes apply at once with its commit timestamp and can be rolled back. */
 export class Txn {
   private readonly undo: Undo[] = [];
+  /**
+   * The revisions of `insertStored` and their index keys, undone without an `Undo` each: an import
+   * makes thousands per transaction, and objects that live that long are costly to collect.
+   */
+  private readonly inserted: Rev[] = [];
+  private readonly insertedKeys: (string | undefined)[] = [];
   private readonly logStart: number;
   private readonly created: Tablet[] = [];
   writes = 0;
@@ -358,18 +358,38 @@ export class Txn {
     let keys: IndexKeys | undefined;
     if (index !== undefined) {
       const head = tablet.docs.get(id);
-      const before = head === undefined || head.text === null ? undefined : indexKey(decodeFields(head.text), index.fields);
+      const old = head === undefined ? null : head.text;
+      const before = old === null ? undefined : indexKey(decodeFields(old), index.fields);
       keys = { before, after: doc === null ? undefined : indexKey(doc, index.fields) };
     }
     const enc = doc === null ? { text: null, clean: undefined } : encodeDoc(doc);
     this.writeText(tablet, id, enc.text, enc.clean, keys);
   }
 
-  /**
-   * Writes an already encoded document (`text` null deletes it). `keys` are its primary-key index
-   * keys before and after the write; they must be given when the tablet has an index.
-   */
+  /** `writeStored` for a document encoded as a string (`text` null deletes it). */
   writeText(tablet: Tablet, id: string, text: string | null, clean: string | undefined, keys: IndexKeys | undefined): void {
+    if (text === null) this.writeStored(tablet, id, null, 0, 0, 0, undefined, keys);
+    else {
+      const start = textChunks.append(text);
+      this.writeStored(tablet, id, textChunks.buf, start, textChunks.pos, text.length, clean, keys);
+    }
+  }
+
+  /**
+   * Writes an already encoded document: its stored text is `buf[start, end)`, of UTF-16 length
+   * `units` (`buf` null deletes it). `keys` are its primary-key index keys before and after the
+   * write; they must be given when the tablet has an index.
+   */
+  writeStored(
+    tablet: Tablet,
+    id: string,
+    buf: Buffer | null,
+    start: number,
+    end: number,
+    units: number,
+    clean: string | undefined,
+    keys: IndexKeys | undefined,
+  ): void {
     const head = tablet.docs.get(id);
     const index = tablet.pkIndex;
     if (index !== undefined && keys !== undefined && keys.before !== keys.after) {
@@ -377,46 +397,53 @@ export class Txn {
       if (keys.after !== undefined) indexAdd(index, keys.after, id);
     }
     const keyed = index !== undefined && keys !== undefined;
-    this.undo.push(new Undo(tablet, id, head, head?.text, head?.clean, keyed, keys?.before, keys?.after));
+    if (head === undefined) this.undo.push(new Undo(tablet, id, undefined, null, 0, 0, undefined, keyed, keys?.before, keys?.after));
+    else this.undo.push(new Undo(tablet, id, head, head.buf, head.start, head.end, head.clean, keyed, keys?.before, keys?.after));
+    // A deletion counts as its id's length.
+    const length = buf === null ? id.length : units;
     if (head !== undefined && head.ts === this.ts) {
       // A transaction commits one revision per document: rewrite it in place.
-      head.text = text;
+      head.buf = buf;
+      head.start = start;
+      head.end = end;
       head.clean = clean;
-      this.counted(tablet, text === null ? id.length : text.length);
+      this.counted(tablet, length);
     } else {
-      this.append(new Rev(this.ts, text, clean, head, tablet, id), text === null ? id.length : text.length);
+      this.append(new Rev(this.ts, buf, start, end, clean, head, tablet, id), length);
     }
   }
 
   /**
-   * `writeText` for a document with a fresh id from `newId` (nothing to look up or replace).
-   * `keyIsNew`: no document holds index key `key`. `length` is the text's length: an importer may
-   * set the returned revision's text later, before anything reads it.
+   * `writeStored` for a document with a fresh id from `newId` (nothing to look up or replace).
+   * `keyIsNew`: no document holds index key `key`.
    */
-  insertText(
+  insertStored(
     tablet: Tablet,
     id: string,
-    text: string,
+    buf: Buffer,
+    start: number,
+    end: number,
+    units: number,
     clean: string | undefined,
     key: string | undefined,
-    keyIsNew = false,
-    length = text.length,
-  ): Rev {
+    keyIsNew: boolean,
+  ): void {
     const index = tablet.pkIndex;
     if (index !== undefined && key !== undefined) {
       if (keyIsNew) index.entries.set(key, id);
       else indexAdd(index, key, id);
     }
-    this.undo.push(new Undo(tablet, id, undefined, undefined, undefined, index !== undefined, undefined, key));
-    return this.append(new Rev(this.ts, text, clean, undefined, tablet, id), length);
+    const rev = new Rev(this.ts, buf, start, end, clean, undefined, tablet, id);
+    this.inserted.push(rev);
+    this.insertedKeys.push(key);
+    this.append(rev, units);
   }
 
   /** Makes `rev` its document's head and the log's newest entry. */
-  private append(rev: Rev, length: number): Rev {
+  private append(rev: Rev, length: number): void {
     rev.tablet.docs.set(rev.id, rev);
     this.store.log.push(rev);
     this.counted(rev.tablet, length);
-    return rev;
   }
 
   private counted(tablet: Tablet, length: number): void {
@@ -434,17 +461,21 @@ export class Txn {
 
   rollback(): void {
     const removed = new Map<Tablet, Set<string>>();
+    const remove = (tablet: Tablet, id: string) => {
+      tablet.docs.delete(id);
+      const set = removed.get(tablet) ?? new Set<string>();
+      set.add(id);
+      removed.set(tablet, set);
+    };
     const rebuild = new Set<Tablet>();
     for (let i = this.undo.length - 1; i >= 0; i--) {
       const u = this.undo[i] as Undo;
-      if (u.head === undefined) {
-        u.tablet.docs.delete(u.id);
-        const set = removed.get(u.tablet) ?? new Set<string>();
-        set.add(u.id);
-        removed.set(u.tablet, set);
-      } else {
+      if (u.head === undefined) remove(u.tablet, u.id);
+      else {
         u.tablet.docs.set(u.id, u.head);
-        u.head.text = u.text ?? null;
+        u.head.buf = u.buf;
+        u.head.start = u.start;
+        u.head.end = u.end;
         u.head.clean = u.clean;
       }
       u.tablet.version++;
@@ -457,10 +488,20 @@ export class Txn {
         if (u.before !== undefined) indexAdd(index, u.before, u.id);
       }
     }
+    // Inserted documents last: the writes above that touched one came after its insert.
+    for (let i = this.inserted.length - 1; i >= 0; i--) {
+      const { tablet, id } = this.inserted[i] as Rev;
+      remove(tablet, id);
+      tablet.version++;
+      const key = this.insertedKeys[i];
+      if (tablet.pkIndex !== undefined && key !== undefined) indexRemove(tablet.pkIndex, key, id);
+    }
     for (const [tablet, ids] of removed) tablet.removeIds(ids);
     for (const tablet of rebuild) if (tablet.pkIndex !== undefined) rebuildIndex(tablet, tablet.pkIndex);
     this.store.log.length = this.logStart;
     this.undo.length = 0;
+    this.inserted.length = 0;
+    this.insertedKeys.length = 0;
   }
 }
 
@@ -468,8 +509,9 @@ export class Txn {
 export function rebuildIndex(tablet: Tablet, index: PkIndex): void {
   index.entries.clear();
   for (const [id, rev] of tablet.docs) {
-    if (rev.text === null) continue;
-    const k = indexKey(decodeFields(rev.text), index.fields);
+    const text = rev.text;
+    if (text === null) continue;
+    const k = indexKey(decodeFields(text), index.fields);
     if (k !== undefined) indexAdd(index, k, id);
   }
 }
