@@ -23,7 +23,7 @@ export class PageBuffer {
   range(src: Buffer, start: number, end: number): void {
     const need = this.pos + end - start;
     if (need > this.buf.length) this.grow(need);
-    this.buf.set(src.subarray(start, end), this.pos);
+    src.copy(this.buf, this.pos, start, end);
     this.pos = need;
   }
 

@@ -16,7 +16,19 @@ export { flatten };
  * "_ts":…` and, in document_deltas, `"_deleted":…`. No closing brace.
  */
 export function valueHead(tablet: Tablet, ts: bigint, deleted?: boolean): string {
-  return `{${tablet.prefix},"_ts":${ts}${deleted === undefined ? "" : `,"_deleted":${deleted}`}`;
+  return `{${tablet.prefix},"_ts":${tsText(ts)}${deleted === undefined ? "" : `,"_deleted":${deleted}`}`;
+}
+
+// The documents of one commit share its timestamp, and pages list them together: the digits of
+// the last timestamp are kept rather than converting the bigint for every document.
+let lastTs = -1n;
+let lastTsText = "";
+function tsText(ts: bigint): string {
+  if (ts !== lastTs) {
+    lastTs = ts;
+    lastTsText = String(ts);
+  }
+  return lastTsText;
 }
 
 /**
