@@ -38,7 +38,7 @@ export interface Batch {
   lastLine: number;
   /**
    * What may be in flight alongside this batch for the same table: when present, any batches
-   * whose keys are disjoint from these (`[]` for appends: any batch); when absent, nothing (the
+   * whose keys are disjoint from these (none for appends: any batch); when absent, nothing (the
    * batch waits until its table has no request in flight, and later ones wait for it). Kept as
    * hashes (see key-hashes.ts).
    */
