@@ -9,7 +9,7 @@
  * which decides and reports exactly as if there were no fast path.
  */
 import { DataChecker } from "./data-check.js";
-import { bytesAt, JSON_SCAN_FAIL, lastString, scanString, skipValue, skipWs } from "@convex-airbyte/shared";
+import { bytesAt, JSON_SCAN_FAIL, lastString, scanString, skipValue, skipWs, spanIs } from "@convex-airbyte/shared";
 
 /** Finds a stream from its name and namespace (`nsStart` -1: none) as raw bytes in `b`. */
 export type FindStream<S> = (b: Uint8Array, nameStart: number, nameEnd: number, nsStart: number, nsEnd: number) => S | undefined;
@@ -21,11 +21,6 @@ const RECORD = ascii("record");
 const STREAM = ascii("stream");
 const NAMESPACE = ascii("namespace");
 const DATA = ascii("data");
-
-/** Whether the key whose bytes are [start, end) is `word`. */
-function keyIs(b: Uint8Array, start: number, end: number, word: Uint8Array): boolean {
-  return end - start === word.length && bytesAt(b, start, word);
-}
 
 export class RecordLineScanner<S> {
   /** After a successful scan: the record's stream, and where its data is in the line. */
@@ -60,12 +55,12 @@ export class RecordLineScanner<S> {
       i = skipWs(b, keyEnd);
       if (b[i] !== 0x3a) return false;
       i = skipWs(b, i + 1);
-      if (keyIs(b, keyStart, keyEnd - 1, TYPE)) {
+      if (spanIs(b, keyStart, keyEnd - 1, TYPE)) {
         // Any other type, or a repeated one (JSON.parse keeps the last), is for the general path.
         if (sawType || !bytesAt(b, i, RECORD_TYPE)) return false;
         sawType = true;
         i += RECORD_TYPE.length;
-      } else if (keyIs(b, keyStart, keyEnd - 1, RECORD)) {
+      } else if (spanIs(b, keyStart, keyEnd - 1, RECORD)) {
         if (sawRecord || b[i] !== 0x7b) return false;
         sawRecord = true;
         i = this.record(b, i);
@@ -94,7 +89,7 @@ export class RecordLineScanner<S> {
       i = skipWs(b, keyEnd);
       if (b[i] !== 0x3a) return JSON_SCAN_FAIL;
       i = skipWs(b, i + 1);
-      if (keyIs(b, keyStart, keyEnd - 1, STREAM)) {
+      if (spanIs(b, keyStart, keyEnd - 1, STREAM)) {
         // Streams are found by their bytes, so names with escapes go the general way.
         if (this.nameStart >= 0 || b[i] !== 0x22) return JSON_SCAN_FAIL;
         const end = scanString(b, i);
@@ -102,7 +97,7 @@ export class RecordLineScanner<S> {
         this.nameStart = i + 1;
         this.nameEnd = end - 1;
         i = end;
-      } else if (keyIs(b, keyStart, keyEnd - 1, NAMESPACE)) {
+      } else if (spanIs(b, keyStart, keyEnd - 1, NAMESPACE)) {
         if (sawNamespace) return JSON_SCAN_FAIL;
         sawNamespace = true;
         // A namespace that is not a string counts as none, as on the general path.
@@ -113,7 +108,7 @@ export class RecordLineScanner<S> {
           this.nsEnd = end - 1;
           i = end;
         } else i = skipValue(b, i);
-      } else if (keyIs(b, keyStart, keyEnd - 1, DATA)) {
+      } else if (spanIs(b, keyStart, keyEnd - 1, DATA)) {
         if (this.dataStart >= 0) return JSON_SCAN_FAIL;
         this.dataStart = i;
         // Key lists are remembered per stream; when the data comes before the stream's name the

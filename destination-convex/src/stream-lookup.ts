@@ -3,6 +3,7 @@
  * for every record: the streams seen last are compared byte by byte, and any other is decoded and
  * looked up once, then remembered.
  */
+import { spanIs } from "@convex-airbyte/shared";
 
 /** Streams compared before decoding; a sync with more streams than this still works, just slower. */
 const RECENT = 16;
@@ -17,12 +18,6 @@ interface Recent<S> {
 /** Keeps a leading U+FEFF, which is part of the JSON string (the default decoder drops it). */
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
-function same(b: Uint8Array, start: number, end: number, known: Uint8Array): boolean {
-  if (end - start !== known.length) return false;
-  for (let i = 0; i < known.length; i++) if (b[start + i] !== known[i]) return false;
-  return true;
-}
-
 export class StreamsByBytes<S> {
   private readonly recent: Recent<S>[] = [];
 
@@ -34,8 +29,8 @@ export class StreamsByBytes<S> {
     const recent = this.recent;
     for (let i = 0; i < recent.length; i++) {
       const r = recent[i] as Recent<S>;
-      if (!same(b, nameStart, nameEnd, r.name)) continue;
-      if (nsStart < 0 ? r.namespace === undefined : r.namespace !== undefined && same(b, nsStart, nsEnd, r.namespace)) {
+      if (!spanIs(b, nameStart, nameEnd, r.name)) continue;
+      if (nsStart < 0 ? r.namespace === undefined : r.namespace !== undefined && spanIs(b, nsStart, nsEnd, r.namespace)) {
         // Most recent first: records of one stream usually come in runs.
         if (i > 0) {
           recent.splice(i, 1);

@@ -6,7 +6,7 @@
  * times cheaper than parse + stringify and keeps every digit of every number by construction.
  */
 import { JsonSyntaxError, parseExact } from "../json/exact-json.js";
-import { JSON_SCAN_FAIL, lastString, scanString, skipValue, skipWs } from "../json/json-bytes.js";
+import { bytesAt, JSON_SCAN_FAIL, lastString, scanString, skipValue, skipWs, spanIs } from "../json/json-bytes.js";
 import type { ExportedDocument } from "./types.js";
 
 /** One exported document as the bytes the server sent. */
@@ -53,10 +53,12 @@ const UNDERSCORE = 0x5f;
 /** The members a record adds start so; a document holding one is not spliced. */
 const CDC_PREFIX = "_ab_cdc";
 const QUOTE = 0x22;
-
-function keyIs(b: Uint8Array, start: number, end: number, name: string): boolean {
-  return end - start === name.length && startsWith(b, start, end, name);
-}
+const bytes = (s: string) => Buffer.from(s, "latin1");
+const TS = bytes("_ts");
+const TABLE = bytes("_table");
+const COMPONENT = bytes("_component");
+const DELETED = bytes("_deleted");
+const CDC = bytes(CDC_PREFIX);
 
 function isDigits(text: string): boolean {
   for (let k = 0; k < text.length; k++) {
@@ -81,18 +83,12 @@ function knownName(b: Buffer, ks: number, ke: number, escaped: boolean): Known {
     return name.startsWith(CDC_PREFIX) ? "cdc" : undefined;
   }
   if (b[ks] !== UNDERSCORE) return undefined;
-  if (keyIs(b, ks, ke, "_ts")) return "_ts";
-  if (keyIs(b, ks, ke, "_table")) return "_table";
-  if (keyIs(b, ks, ke, "_component")) return "_component";
-  if (keyIs(b, ks, ke, "_deleted")) return "_deleted";
-  return startsWith(b, ks, ke, CDC_PREFIX) ? "cdc" : undefined;
-}
-
-/** Whether the name at b[start, end) begins with an ASCII `prefix` (no string made: most names are `_id` and `_creationTime`). */
-function startsWith(b: Uint8Array, start: number, end: number, prefix: string): boolean {
-  if (end - start < prefix.length) return false;
-  for (let k = 0; k < prefix.length; k++) if (b[start + k] !== prefix.charCodeAt(k)) return false;
-  return true;
+  if (spanIs(b, ks, ke, TS)) return "_ts";
+  if (spanIs(b, ks, ke, TABLE)) return "_table";
+  if (spanIs(b, ks, ke, COMPONENT)) return "_component";
+  if (spanIs(b, ks, ke, DELETED)) return "_deleted";
+  // Compared as bytes: no string for every `_id` and `_creationTime` name.
+  return ke - ks >= CDC.length && bytesAt(b, ks, CDC) ? "cdc" : undefined;
 }
 
 /**

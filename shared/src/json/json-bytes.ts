@@ -164,6 +164,11 @@ export function bytesAt(b: Uint8Array, i: number, word: Uint8Array): boolean {
   return true;
 }
 
+/** Whether `b[start, end)` is exactly `word`'s bytes (a member name, a stream name). */
+export function spanIs(b: Uint8Array, start: number, end: number, word: Uint8Array): boolean {
+  return end - start === word.length && bytesAt(b, start, word);
+}
+
 const TRUE = Uint8Array.of(0x74, 0x72, 0x75, 0x65);
 const FALSE = Uint8Array.of(0x66, 0x61, 0x6c, 0x73, 0x65);
 const NULL = Uint8Array.of(0x6e, 0x75, 0x6c, 0x6c);
