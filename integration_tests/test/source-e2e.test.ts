@@ -125,6 +125,12 @@ describe("read", () => {
     view.apply(r1.messages);
     states.apply(r1.messages);
     for (const t of ["users", "posts", "empty"]) expectViewMatches(view, e, t);
+    // Requesting pages ahead from each page's tail wastes nothing: each page of each table was
+    // asked for once, and each request was answered.
+    const snapshotCalls = e.requests.filter((q) => q.path.includes("list_snapshot"));
+    expect(snapshotCalls.filter((q) => q.query.tableName === "users")).toHaveLength(Math.ceil(23 / 5));
+    expect(new Set(snapshotCalls.map((q) => `${q.query.tableName} ${q.query.cursor}`)).size).toBe(snapshotCalls.length);
+    expect(snapshotCalls.every((q) => q.status === 200)).toBe(true);
     // One snapshot timestamp for all tables.
     const snaps = new Set(ofType(r1.messages, "STATE").map((m) => String((m.state as { stream: { stream_state: { delta_cursor: bigint } } }).stream.stream_state.delta_cursor)));
     expect(snaps.size).toBeGreaterThanOrEqual(1);

@@ -570,6 +570,40 @@ describe("export pages read as bytes (listSnapshotRaw, documentDeltasRaw)", () =
     }
   });
 
+  it("passes the page's tail to onTail before the page resolves, exactly, and only when it is well formed", async () => {
+    const { client, reply } = setup({ retry: { maxAttempts: 2, sleep: async () => undefined } });
+    const events: string[] = [];
+    const snapTails: unknown[] = [];
+    reply("/api/list_snapshot", { status: 200, body });
+    const onTail = (t: unknown) => {
+      events.push("tail");
+      snapTails.push(t);
+    };
+    const page = await client.listSnapshotRaw({ tableName: "users" }, { onTail }).then((p) => {
+      events.push("page");
+      return p;
+    });
+    expect(events).toEqual(["tail", "page"]);
+    expect(snapTails).toEqual([{ snapshot: BIG + 9n, cursor: "c", hasMore: true }]);
+    expect(page.cursor).toBe("c");
+
+    const deltaTails: unknown[] = [];
+    const deltas = `{"values":[{"_ts":${BIG},"_deleted":true,"_table":"t","cursor":1}],"cursor":${BIG + 2n},"hasMore":true}`;
+    reply("/api/document_deltas", { status: 200, body: deltas });
+    await client.documentDeltasRaw({ cursor: 1n }, { onTail: (t) => void deltaTails.push(t) });
+    expect(deltaTails).toEqual([{ cursor: BIG + 2n, hasMore: true }]);
+
+    // A cut-off first attempt gives no tail; the retried, whole page does. A mis-shaped tail gives none.
+    const cut = body.slice(0, -4);
+    const tails: unknown[] = [];
+    reply("/api/list_snapshot", { status: 200, body: cut }, { status: 200, body });
+    await client.listSnapshotRaw({}, { onTail: (t) => void tails.push(t) });
+    expect(tails).toEqual([{ snapshot: BIG + 9n, cursor: "c", hasMore: true }]);
+    reply("/api/list_snapshot", { status: 200, body: json({ values: [], snapshot: "1", cursor: null, hasMore: false }) });
+    await failure(client.listSnapshotRaw({}, { onTail: (t) => void tails.push(t) }));
+    expect(tails).toHaveLength(1);
+  });
+
   it("reads a body that is not valid UTF-8 through the general parser", async () => {
     const { client, pool } = setup();
     const bytes = Buffer.concat([Buffer.from(`{"values":[{"_ts":${BIG},"_deleted":false,"s":"`), Buffer.from([0xff, 0xfe]), Buffer.from(`"}],"cursor":${BIG},"hasMore":false}`)]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ExportPageShapeError, RawDocument, scanExportPage } from "../src/convex/export-page.js";
+import { ExportPageShapeError, peekPageTail, RawDocument, scanExportPage } from "../src/convex/export-page.js";
 import { JsonSyntaxError, parseExact } from "../src/json/exact-json.js";
 
 const TS = 1152921504606846977n; // 2^60 + 1: a float would round it
@@ -83,5 +83,32 @@ describe("scanExportPage", () => {
   it("makes RawDocument instances the source can tell from parsed values", () => {
     const d = scanExportPage(page(`{"_ts":1}`), false).docs?.[0];
     expect(d).toBeInstanceOf(RawDocument);
+  });
+});
+
+describe("peekPageTail", () => {
+  it("reads the members after values from the end of the body, int64s exactly", () => {
+    const docs = `{"_id":"a1","_ts":${TS},"_table":"t","snapshot":1,"cursor":"inside a document"}`;
+    expect(peekPageTail(page(docs), "snapshot")).toEqual({ snapshot: TS + 10n, cursor: "c1", hasMore: true });
+    expect(peekPageTail(page(docs, `,"cursor":${TS + 3n},"hasMore":false`), "cursor")).toEqual({ cursor: TS + 3n, hasMore: false });
+    const escapedCursor = JSON.stringify(JSON.stringify({ tablet: "AAAAAAAAAAAAAAAAAAAAAA", id: "j574c73apj5r83vz83vfnmc5fx8a7x0g" }));
+    expect(peekPageTail(page(docs, `,"snapshot":${TS},"cursor":${escapedCursor},"hasMore":true`), "snapshot")?.cursor).toBe(
+      '{"tablet":"AAAAAAAAAAAAAAAAAAAAAA","id":"j574c73apj5r83vz83vfnmc5fx8a7x0g"}',
+    );
+  });
+
+  it("gives nothing when the tail is cut off, absent, not after a member, or far from the end", () => {
+    const body = page(`{"_id":"a1","_ts":1}`);
+    expect(peekPageTail(body.subarray(0, body.length - 3), "snapshot")).toBeUndefined();
+    expect(peekPageTail(Buffer.from(`{"values":[],"hasMore":false}`), "snapshot")).toBeUndefined();
+    expect(peekPageTail(Buffer.from(`{"snapshot":5,"values":[]}`), "snapshot")).toBeUndefined();
+    expect(peekPageTail(page(`{"_id":"a1","_ts":1}`, `,"snapshot":1,"cursor":"${"x".repeat(5000)}","hasMore":true`), "snapshot")).toBeUndefined();
+  });
+
+  it("may guess wrong when the server puts the members first: the caller checks", () => {
+    // A document's own `snapshot` member is found instead; the scan of the page says otherwise.
+    const body = Buffer.from(`{"snapshot":9,"cursor":null,"hasMore":false,"values":[{"_ts":1,"x":0,"snapshot":2,"hasMore":true}]}`);
+    expect(peekPageTail(body, "snapshot")).toBeUndefined(); // `{"snapshot":2,"hasMore":true}]}` is not JSON
+    expect(scanExportPage(body, false).fields).toEqual({ snapshot: 9, cursor: null, hasMore: false });
   });
 });

@@ -10,6 +10,16 @@ export interface ExportCallOptions {
   retry?: "safe" | "never";
 }
 
+/** Options of a page call. */
+export interface PageCallOptions<T> extends ExportCallOptions {
+  /**
+   * Called when a page's body arrives, before it is checked, with its members after `values` read
+   * from its end, so that the next page can be requested early. A guess: it may not come, and the
+   * caller compares it with the page it gets.
+   */
+  onTail?: (tail: T) => void;
+}
+
 export interface ListSnapshotRequest {
   snapshot?: bigint;
   cursor?: string;
@@ -53,8 +63,8 @@ export interface TableColumnNamesResponse {
 
 export interface ExportApi {
   jsonSchemas(args: { deltaSchema: boolean; format: "json"; byComponent: boolean }, opts?: ExportCallOptions): Promise<unknown>;
-  listSnapshot(args: ListSnapshotRequest, opts?: ExportCallOptions): Promise<SnapshotPage>;
-  documentDeltas(args: DeltasRequest, opts?: ExportCallOptions): Promise<DeltasPage>;
+  listSnapshot(args: ListSnapshotRequest, opts?: PageCallOptions<Omit<SnapshotPage, "values">>): Promise<SnapshotPage>;
+  documentDeltas(args: DeltasRequest, opts?: PageCallOptions<Omit<DeltasPage, "values">>): Promise<DeltasPage>;
   testStreamingExportConnection(opts?: ExportCallOptions): Promise<void>;
   getTableColumnNames(opts?: ExportCallOptions): Promise<TableColumnNamesResponse>;
 }

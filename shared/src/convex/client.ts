@@ -9,7 +9,7 @@ import { JsonSyntaxError, type KnownInt64s, parseExact, parseExactWith, placeEac
 import { ConfigError, SystemError } from "../runtime/errors.js";
 import { VERSION } from "../version.js";
 import { apiErrorFromResponse, ConvexMalformedResponseError, ConvexUnexpectedResponseError } from "./errors.js";
-import { ExportPageShapeError, RawDocument, type ScannedExportPage, scanExportPage } from "./export-page.js";
+import { ExportPageShapeError, peekPageTail, RawDocument, type ScannedExportPage, scanExportPage } from "./export-page.js";
 import { DEFAULT_TIMEOUTS, type HttpMethod, HttpTransport, responseText, type Timeouts } from "./http.js";
 import { createRedactor, type Redactor } from "./redact.js";
 import { retryFromEnv, timeoutsFromEnv } from "./env.js";
@@ -25,6 +25,8 @@ import type {
   JsonSchemasArgs,
   ListSnapshotArgs,
   ListSnapshotPage,
+  PageCallOptions,
+  PageTail,
   PrimaryKeyIndexes,
   RetryMode,
   TableColumnNames,
@@ -207,31 +209,39 @@ export class ConvexClient {
    * `list_snapshot` with the documents left as bytes (see export-page.ts): what a source writes
    * records from. A body that is not valid UTF-8 is read as text through the general parser.
    */
-  listSnapshotRaw(args: ListSnapshotArgs = {}, options?: CallOptions): Promise<RawPage<ListSnapshotPage>> {
+  listSnapshotRaw(args: ListSnapshotArgs = {}, options?: PageCallOptions<ListSnapshotPage>): Promise<RawPage<ListSnapshotPage>> {
     const route = CONVEX_ROUTES.listSnapshot;
     const fields: ExportArgs = { tableName: args.tableName, component: args.component, format: args.format, cursor: args.cursor, snapshot: args.snapshot };
+    const onTail = options?.onTail;
     return this.call(
       {
         ...this.exportRequest(route, fields),
         mode: "safe",
-        parseBytes: (body) => this.snapshotPage(body),
+        parseBytes: (body) => {
+          if (onTail !== undefined) hintTail(body, "snapshot", (t) => this.snapshotTail(t), onTail);
+          return this.snapshotPage(body);
+        },
       },
       options,
     );
   }
 
   /** `document_deltas` with the documents left as bytes; see listSnapshotRaw. */
-  documentDeltasRaw(args: DocumentDeltasArgs, options?: CallOptions): Promise<RawPage<DocumentDeltasPage>> {
+  documentDeltasRaw(args: DocumentDeltasArgs, options?: PageCallOptions<DocumentDeltasPage>): Promise<RawPage<DocumentDeltasPage>> {
     const route = CONVEX_ROUTES.documentDeltas;
     if (typeof args.cursor !== "bigint") {
       return Promise.reject(new SystemError(`documentDeltas needs a bigint cursor (got ${typeof args.cursor}). This is a bug in the connector.`));
     }
     const fields: ExportArgs = { tableName: args.tableName, component: args.component, format: args.format, cursor: args.cursor };
+    const onTail = options?.onTail;
     return this.call(
       {
         ...this.exportRequest(route, fields),
         mode: "safe",
-        parseBytes: (body) => this.deltasPage(body),
+        parseBytes: (body) => {
+          if (onTail !== undefined) hintTail(body, "cursor", (t) => this.deltasTail(t), onTail);
+          return this.deltasPage(body);
+        },
       },
       options,
     );
@@ -425,25 +435,35 @@ export class ConvexClient {
   }
 
   private snapshotPage(body: Buffer): RawPage<ListSnapshotPage> {
+    const { root, values } = this.pageParts(body, CONVEX_ROUTES.listSnapshot, false);
+    return { values, ...this.snapshotTail(root) };
+  }
+
+  /** A list_snapshot page's members other than `values`, checked. */
+  private snapshotTail(root: Record<string, unknown>): PageTail<ListSnapshotPage> {
     const route = CONVEX_ROUTES.listSnapshot;
-    const { root, values } = this.pageParts(body, route, false);
     const snapshot = asInt64(root.snapshot);
     if (snapshot === undefined) throw unexpected(route, "snapshot is not an integer");
     const cursor = root.cursor ?? null;
     if (cursor !== null && typeof cursor !== "string") throw unexpected(route, "cursor is neither a string nor null");
     if (typeof root.hasMore !== "boolean") throw unexpected(route, "hasMore is not a boolean");
     if (root.hasMore && cursor === null) throw unexpected(route, "hasMore is true but cursor is null");
-    return { values, snapshot, cursor, hasMore: root.hasMore };
+    return { snapshot, cursor, hasMore: root.hasMore };
   }
 
   private deltasPage(body: Buffer): RawPage<DocumentDeltasPage> {
+    const { root, values } = this.pageParts(body, CONVEX_ROUTES.documentDeltas, true);
+    // pageParts checked that every document of a deltas page has a boolean `_deleted`.
+    return { values: values as (RawDocument | DeltaDocument)[], ...this.deltasTail(root) };
+  }
+
+  /** A document_deltas page's members other than `values`, checked. */
+  private deltasTail(root: Record<string, unknown>): PageTail<DocumentDeltasPage> {
     const route = CONVEX_ROUTES.documentDeltas;
-    const { root, values } = this.pageParts(body, route, true);
     const cursor = asInt64(root.cursor);
     if (cursor === undefined) throw unexpected(route, "cursor is not an integer");
     if (typeof root.hasMore !== "boolean") throw unexpected(route, "hasMore is not a boolean");
-    // pageParts checked that every document of a deltas page has a boolean `_deleted`.
-    return { values: values as (RawDocument | DeltaDocument)[], cursor, hasMore: root.hasMore };
+    return { cursor, hasMore: root.hasMore };
   }
 
   /**
@@ -460,6 +480,23 @@ export class ConvexClient {
     const root = expectRecord(parsed, route, "the body");
     return { root, values: checkValues(root.values, route, deltas) };
   }
+}
+
+/**
+ * Passes a page's tail, read from the end of its body, to `onTail`; says nothing when the tail is
+ * not found or not of the right shape (the page's own check then reports the body as it is).
+ */
+function hintTail<T>(body: Buffer, firstName: string, check: (root: Record<string, unknown>) => T, onTail: (tail: T) => void): void {
+  const root = peekPageTail(body, firstName);
+  if (root === undefined) return;
+  let tail: T;
+  try {
+    tail = check(root);
+  } catch (err) {
+    if (err instanceof ConvexUnexpectedResponseError) return;
+    throw err;
+  }
+  onTail(tail);
 }
 
 function documentValue(doc: RawDocument | ExportedDocument): ExportedDocument {

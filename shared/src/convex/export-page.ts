@@ -220,3 +220,26 @@ export function scanExportPage(body: Buffer, deltas: boolean): ScannedExportPage
   if (skipWs(b, i + 1) !== b.length) syntax(i + 1, "unexpected text after the body");
   return { docs, fields };
 }
+
+/** How far from the end a page's closing members may start: they are a few small scalars. */
+const TAIL_MAX_BYTES = 4096;
+
+/**
+ * The members after `values` of a page, read from the end of the body without scanning it:
+ * `{"values":[…],"snapshot":…,"cursor":…,"hasMore":…}` ends with `"<firstName>":` and the rest.
+ * Convex writes them after `values`, so the reader can request the next page before it checks
+ * this one. A guess only: undefined when the tail is not found or is not JSON, and a caller must
+ * compare it with the scanned page (a document member of the same name could, in a body laid out
+ * otherwise, be taken for it).
+ */
+export function peekPageTail(body: Buffer, firstName: string): Record<string, unknown> | undefined {
+  const at = body.lastIndexOf(`"${firstName}":`);
+  if (at <= 0 || body.length - at > TAIL_MAX_BYTES || body[at - 1] !== 0x2c) return undefined;
+  try {
+    const tail = parseExact(`{${body.toString("utf8", at)}`);
+    return typeof tail === "object" && tail !== null && !Array.isArray(tail) ? (tail as Record<string, unknown>) : undefined;
+  } catch (err) {
+    if (err instanceof JsonSyntaxError) return undefined;
+    throw err;
+  }
+}

@@ -20,6 +20,19 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** The members of an export page other than its documents. */
+export type PageTail<P extends { values: unknown[] }> = Omit<P, "values">;
+
+/** Options of an export page call. */
+export interface PageCallOptions<P extends { values: unknown[] }> extends CallOptions {
+  /**
+   * Called as soon as a page's body has arrived, before it is checked, with the members after
+   * `values` read from its end: lets a reader request the next page early. A guess (see
+   * peekPageTail): it may not come, and a caller must compare it with the page it gets.
+   */
+  onTail?: (tail: PageTail<P>) => void;
+}
+
 export interface JsonSchemasArgs {
   /** Include `_ts`, `_deleted`, `_table`, `_component` in each table's properties. */
   deltaSchema?: boolean;

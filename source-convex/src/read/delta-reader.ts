@@ -6,6 +6,7 @@
  */
 import { ConfigError, type MessageWriter } from "@convex-airbyte/shared";
 import { type DeltasPage, type DeltasRequest, type ExportApi, errorCode } from "../api.js";
+import { PageChain } from "./page-chain.js";
 import { routeChanges } from "./routing.js";
 import type { StreamRun } from "./stream-run.js";
 
@@ -43,18 +44,19 @@ export async function readDeltas(runs: readonly StreamRun[], deps: DeltaDeps): P
     const selection = selectionFor(walk);
     const untagged = walk.length === 1 ? walk[0] : undefined;
     let cursor = walk.reduce((min, r) => (r.cursor < min ? r.cursor : min), walk[0]?.cursor ?? 0n);
-    const fetchPage = (c: bigint): Promise<DeltasPage> => {
-      const p = api.documentDeltas({ cursor: c, format: "json", ...selection }, { signal });
-      p.catch(() => undefined);
-      return p;
-    };
-    let pending = fetchPage(cursor);
+    const chain = new PageChain<bigint, DeltasPage>(
+      (c, hint, sig) => api.documentDeltas({ cursor: c, format: "json", ...selection }, { signal: sig, onTail: (t) => hint(t.hasMore ? t.cursor : undefined) }),
+      (a, b) => a === b,
+      signal,
+    );
+    let fetch = chain.start(cursor);
     let restart = false;
     for (;;) {
       let page: DeltasPage;
       try {
-        page = await pending;
+        page = await chain.take(fetch);
       } catch (err) {
+        chain.end(fetch);
         if (errorCode(err) !== "InvalidWindowToReadDocuments" || signal.aborted) throw err;
         // The streams at the walk's cursor are too far behind; the others may still be readable.
         for (const r of walk) {
@@ -67,7 +69,9 @@ export async function readDeltas(runs: readonly StreamRun[], deps: DeltaDeps): P
         restart = true;
         break;
       }
-      if (page.hasMore && !signal.aborted) pending = fetchPage(page.cursor);
+      const current = fetch;
+      if (page.hasMore && !signal.aborted) fetch = chain.next(current, page.cursor);
+      else chain.end(current);
       const batches = routeChanges(page.values, active, untagged);
       for (const run of walk) {
         const batch = batches.get(run) ?? [];

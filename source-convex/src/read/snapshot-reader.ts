@@ -1,11 +1,13 @@
 /**
- * Reads one table's snapshot, page by page, requesting the next page while the current one is
- * written. Every stream of a sync that starts a snapshot reads it at one shared timestamp, so the
- * tables form one consistent cut; a stream resuming an interrupted snapshot keeps its own.
+ * Reads one table's snapshot, page by page, requesting the next page (page-chain.ts) while the
+ * current one is checked and written. Every stream of a sync that starts a snapshot reads it at
+ * one shared timestamp, so the tables form one consistent cut; a stream resuming an interrupted
+ * snapshot keeps its own.
  */
 import { type Logger, type MessageWriter, SystemError } from "@convex-airbyte/shared";
 import { type ExportApi, errorCode, type SnapshotPage } from "../api.js";
 import { freshState } from "../state.js";
+import { PageChain } from "./page-chain.js";
 import { belongsToTable } from "./routing.js";
 import type { StreamRun } from "./stream-run.js";
 
@@ -80,21 +82,30 @@ export async function readSnapshot(run: StreamRun, deps: SnapshotDeps): Promise<
   }
   let restarted = false;
   const component = run.namespace;
-  const fetchPage = (snap: bigint | undefined, cur: string | undefined): Promise<SnapshotPage> => {
-    const p = api.listSnapshot(
-      { tableName: run.name, ...(component !== undefined ? { component } : {}), format: "json", ...(snap !== undefined ? { snapshot: snap } : {}), ...(cur !== undefined ? { cursor: cur } : {}) },
-      { signal },
-    );
-    // A prefetched page may fail while the current one is written; the rejection is read later.
-    p.catch(() => undefined);
-    return p;
-  };
-  let pending = fetchPage(snapshot, cursor);
+  /** A page's key: the `snapshot` and `cursor` it is requested with. */
+  type Key = { snapshot: bigint | undefined; cursor: string | undefined };
+  const chain = new PageChain<Key, SnapshotPage>(
+    (key, hint, sig) =>
+      api.listSnapshot(
+        {
+          tableName: run.name,
+          ...(component !== undefined ? { component } : {}),
+          format: "json",
+          ...(key.snapshot !== undefined ? { snapshot: key.snapshot } : {}),
+          ...(key.cursor !== undefined ? { cursor: key.cursor } : {}),
+        },
+        { signal: sig, onTail: (t) => hint(t.hasMore && t.cursor !== null ? { snapshot: t.snapshot, cursor: t.cursor } : undefined) },
+      ),
+    (a, b) => a.snapshot === b.snapshot && a.cursor === b.cursor,
+    signal,
+  );
+  let fetch = chain.start({ snapshot, cursor });
   for (;;) {
     let page: SnapshotPage;
     try {
-      page = await pending;
+      page = await chain.take(fetch);
     } catch (err) {
+      chain.end(fetch);
       if (leader) deps.shared.abandon();
       if (errorCode(err) === "SnapshotTooOld" && resuming && !restarted && !signal.aborted) {
         restarted = true;
@@ -106,7 +117,7 @@ export async function readSnapshot(run: StreamRun, deps: SnapshotDeps): Promise<
         snapshot = await deps.shared.acquire();
         leader = snapshot === undefined;
         cursor = undefined;
-        pending = fetchPage(snapshot, cursor);
+        fetch = chain.start({ snapshot, cursor });
         continue;
       }
       throw err;
@@ -116,14 +127,18 @@ export async function readSnapshot(run: StreamRun, deps: SnapshotDeps): Promise<
       leader = false;
     }
     if (snapshot !== undefined && page.snapshot !== snapshot) {
+      chain.end(fetch);
       throw new SystemError(`Convex answered list_snapshot for ${run.label} at snapshot ${page.snapshot} although ${snapshot} was requested; the export would not be consistent.`);
     }
     snapshot = page.snapshot;
     if (page.hasMore && (page.cursor === null || page.cursor === undefined)) {
+      chain.end(fetch);
       throw new SystemError(`Convex answered list_snapshot for ${run.label} with hasMore=true but no cursor.`);
     }
     const nextCursor = page.hasMore ? (page.cursor as string) : undefined;
-    if (nextCursor !== undefined && !signal.aborted) pending = fetchPage(snapshot, nextCursor);
+    const current = fetch;
+    if (nextCursor !== undefined && !signal.aborted) fetch = chain.next(current, { snapshot, cursor: nextCursor });
+    else chain.end(current);
     const docs = page.values.filter((d) => belongsToTable(d, run.name, component));
     await run.writePage(out, docs, { snapshot_cursor: page.hasMore ? page.cursor : null, snapshot_has_more: page.hasMore, delta_cursor: page.snapshot });
     if (!page.hasMore) return "done";
