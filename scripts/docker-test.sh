@@ -14,7 +14,7 @@ if ! docker info >/dev/null 2>&1; then
   echo "test:docker: start dockerd (../shared/tools/docker-local-base.sh on these machines) and try again." >&2
   exit 1
 fi
-npx tsc -b                      # the local executables the suite compares the images with
+npm run build                   # the local executables the suite compares the images with
 bash scripts/docker-build.sh
 npx tsc -p integration_tests/docker/tsconfig.json
 exec npx vitest run --config integration_tests/docker/vitest.config.ts "$@"

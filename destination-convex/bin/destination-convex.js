@@ -1,3 +1,4 @@
 #!/usr/bin/env node
-// The compiled entry point; kept as a committed file so npm can link the bin before the build runs.
-import "../dist/main.js";
+// Runs the bundled connector (scripts/bundle.mjs builds it from dist/main.js); kept as a committed
+// file so npm can link the bin before the build runs.
+import "../dist/destination-convex.mjs";

@@ -51,8 +51,7 @@ describe.each(CONNECTORS)("$dockerfile", (c) => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     const build = stages.slice(0, -1).flatMap((s) => s.instructions);
     expect(build.some((i) => i.op === "RUN" && /npm-install\.sh|npm ci/.test(i.args))).toBe(true);
-    expect(build.some((i) => i.op === "RUN" && i.args.includes(`tsc -b ${c.name}`))).toBe(true);
-    expect(build.some((i) => i.op === "RUN" && /--omit=dev/.test(i.args) && i.args.includes(`--workspace=${c.name}`))).toBe(true);
+    expect(build.some((i) => i.op === "RUN" && i.args.includes(`tsc -b ${c.name}`) && i.args.includes(`node scripts/bundle.mjs ${c.name}`))).toBe(true);
     expect(final.instructions.filter((i) => i.op === "RUN")).toEqual([]);
     const copies = final.instructions.filter((i) => i.op === "COPY");
     expect(copies.length).toBeGreaterThan(0);
@@ -109,10 +108,10 @@ describe(".dockerignore", () => {
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith("#"));
-  it("starts from nothing and lets in only package files, configs and sources", () => {
+  it("starts from nothing and lets in only package files, configs, sources and the build scripts", () => {
     expect(rules[0]).toBe("*");
     for (const rule of rules.filter((r) => r.startsWith("!"))) {
-      expect(rule).toMatch(/^!((shared|source-convex|destination-convex|integration_tests)\/)?(package(-lock)?\.json|tsconfig(\.base)?\.json|src|bin)$|^!scripts\/docker-npm-install\.sh$/);
+      expect(rule).toMatch(/^!((shared|source-convex|destination-convex|integration_tests)\/)?(package(-lock)?\.json|tsconfig(\.base)?\.json|src|bin)$|^!scripts\/(docker-npm-install\.sh|bundle\.mjs)$/);
       expect(rule.startsWith("!integration_tests/") ? rule : "", "from the test harness, only its package files").not.toMatch(/src|bin/);
     }
   });
@@ -167,44 +166,17 @@ describe.each(CONNECTORS)("$name/metadata.yaml", (c) => {
   });
 });
 
-/** The packages a connector needs at run time, from the lockfile: its dependencies, transitively. */
-function productionClosure(connector: string): string[] {
-  const lock = readJson<{ packages: Record<string, { dependencies?: Record<string, string>; link?: boolean; resolved?: string; dev?: boolean }> }>("package-lock.json");
-  const seen = new Set<string>();
-  const visit = (deps: Record<string, string> | undefined) => {
-    for (const name of Object.keys(deps ?? {})) {
-      if (seen.has(name)) continue;
-      seen.add(name);
-      const entry = lock.packages[`node_modules/${name}`];
-      if (!entry) throw new Error(`${name} is not in package-lock.json at top level`);
-      expect(entry.dev, `${name} is a production dependency`).not.toBe(true);
-      visit(entry.link ? lock.packages[entry.resolved!]?.dependencies : entry.dependencies);
-    }
-  };
-  visit(lock.packages[connector]?.dependencies);
-  return [...seen].sort();
-}
-
 describe.each(CONNECTORS)("the $name image layout, rebuilt outside the repository", (c) => {
   const root = mkdtempSync(join(tmpdir(), `${c.name}-image-`));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it("runs the exact ENTRYPOINT with only dist, bin, package.json and the production dependencies", () => {
+  it("runs the exact ENTRYPOINT with only package.json, the bin and the bundle: no node_modules", () => {
     const code = join(root, CODE_DIR);
-    for (const p of ["package.json", "bin", "dist"]) cpSync(repoPath(`${c.name}/${p}`), join(code, p), { recursive: true });
-    for (const name of productionClosure(c.name)) {
-      const target = join(code, "node_modules", name);
-      if (name === "@convex-airbyte/shared") {
-        // The workspace package, as the image holds it: a real directory with its package.json and dist.
-        for (const p of ["package.json", "dist"]) cpSync(repoPath(`shared/${p}`), join(target, p), { recursive: true });
-      } else {
-        cpSync(repoPath(`node_modules/${name}`), target, { recursive: true, dereference: true });
-      }
-    }
-    expect(existsSync(join(code, "node_modules", "@convex-airbyte/shared/dist/index.js"))).toBe(true);
+    for (const p of ["package.json", "bin", `dist/${c.name}.mjs`]) cpSync(repoPath(`${c.name}/${p}`), join(code, p), { recursive: true });
     const [command, ...args] = entrypointOf(dockerfileOf(c).stages.at(-1)!);
     expect(command).toBe("node");
     const script = args.map((a) => (a.startsWith(CODE_DIR) ? join(code, a.slice(CODE_DIR.length)) : a));
+    // cwd and NODE_PATH outside the repository: nothing can be found in its node_modules.
     const stdout = execFileSync(process.execPath, [...script, "spec"], { encoding: "utf8", cwd: dirname(code), env: { PATH: process.env.PATH ?? "", NODE_ENV: "production" } });
     const messages = parseOutput(stdout);
     expect(messages.map((m) => m.type)).toEqual(["SPEC"]);
