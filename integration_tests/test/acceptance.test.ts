@@ -80,7 +80,8 @@ function recordsOf(messages: Msg[]): Map<string, Record<string, unknown>[]> {
 describe("spec", () => {
   it("is valid draft-07 and backward compatible with the Python connectors' specs", () => {
     const ajv = new Ajv({ strict: false });
-    for (const spec of [sourceSpec(), destinationSpec()]) expect(() => ajv.compile(spec.connectionSpecification)).not.toThrow();
+    // The connectors skip this check at run time (shared/src/runtime/config.ts): it is made here.
+    for (const spec of [sourceSpec(), destinationSpec()]) expect(ajv.validateSchema(spec.connectionSpecification), JSON.stringify(ajv.errors)).toBe(true);
     const src = sourceSpec().connectionSpecification as { required: string[]; additionalProperties: boolean; properties: Record<string, Record<string, unknown>> };
     // The Python source: deployment_url and access_key (secret), both required, extra keys allowed.
     expect(src.required).toEqual(["deployment_url", "access_key"]);
