@@ -1,3 +1,7 @@
+import { execFileSync } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../src/runtime/errors.js";
@@ -106,5 +110,31 @@ describe("readLines as bytes", () => {
     await reader.return?.();
     expect(reader.readyLine()).toBeUndefined();
     expect(await reader.next()).toEqual({ value: undefined, done: true });
+  });
+});
+
+describe("standardInput", () => {
+  // A child reads its stdin through standardInput and prints the size of each chunk it got.
+  const script = `import { standardInput } from ${JSON.stringify(new URL("../dist/runtime/stdin-lines.js", import.meta.url).href)};
+const sizes = []; for await (const c of standardInput()) sizes.push(c.length);
+process.stdout.write(JSON.stringify(sizes));`;
+  const lines = Array.from({ length: 20_000 }, (_, i) => `{"line":${i}}`).join("\n");
+
+  it("reads a regular file 256 KiB at a time, and a pipe as process.stdin does, whole either way", () => {
+    const dir = mkdtempSync(join(tmpdir(), "stdin-"));
+    try {
+      const file = join(dir, "in.jsonl");
+      writeFileSync(file, lines);
+      const fd = openSync(file, "r");
+      const fromFile = JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", script], { stdio: [fd, "pipe", "pipe"], encoding: "utf8" })) as number[];
+      closeSync(fd);
+      expect(fromFile[0]).toBe(256 * 1024);
+      expect(fromFile.reduce((a, b) => a + b, 0)).toBe(Buffer.byteLength(lines));
+      const fromPipe = JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", script], { input: lines, encoding: "utf8" })) as number[];
+      expect(Math.max(...fromPipe)).toBeLessThanOrEqual(64 * 1024);
+      expect(fromPipe.reduce((a, b) => a + b, 0)).toBe(Buffer.byteLength(lines));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

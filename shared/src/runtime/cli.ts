@@ -17,7 +17,7 @@ import { asConnectorError, ConfigError, type ConnectorError, InputError, Interru
 import { readJsonFile } from "./files.js";
 import { Logger, MessageWriter } from "./output.js";
 import { collectSecrets, SecretMasker } from "./secrets.js";
-import { type InputLine, readLines } from "./stdin-lines.js";
+import { type InputLine, readLines, standardInput } from "./stdin-lines.js";
 
 export interface RunContext {
   output: MessageWriter;
@@ -208,7 +208,7 @@ export function main<C>(def: ConnectorDefinition<C>): void {
   process.stdout.on("error", () => {
     /* reported by the writer */
   });
-  runConnector(def, process.argv.slice(2), { stdout: process.stdout, stdin: process.stdin, signal: controller.signal }).then(
+  runConnector(def, process.argv.slice(2), { stdout: process.stdout, stdin: standardInput(), signal: controller.signal }).then(
     (code) => {
       // The HTTP agent keeps sockets alive; leave once stdout has drained.
       if (process.stdout.writableLength === 0) process.exit(code);

@@ -12,6 +12,7 @@
  *   reader must wait for input.
  */
 import { isUtf8 } from "node:buffer";
+import { createReadStream, fstatSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { InputError } from "./errors.js";
 
@@ -48,6 +49,25 @@ export function isLineReader(lines: AsyncIterable<InputLine> | AsyncIterator<Inp
 
 export function readLines(input: Readable, options: LineReaderOptions = {}): LineReader {
   return new ChunkLineReader(input, options.maxLineBytes ?? 256 * 1024 * 1024);
+}
+
+/** How much of a regular file each read takes. */
+const FILE_READ_BYTES = 256 * 1024;
+
+/**
+ * The process's standard input. A regular file (`write < messages.jsonl`) is read 256 KiB at a
+ * time, where process.stdin reads 64 KiB: a 1M-record write (730 MB) spent 0.6 s of system CPU
+ * instead of 0.9 s. Pipes and terminals are process.stdin (a pipe gives at most what its buffer
+ * holds anyway).
+ */
+export function standardInput(): Readable {
+  let isFile = false;
+  try {
+    isFile = fstatSync(0).isFile();
+  } catch {
+    // No stdin at all (closed descriptor): process.stdin reports it the usual way.
+  }
+  return isFile ? createReadStream("/dev/stdin", { fd: 0, autoClose: false, highWaterMark: FILE_READ_BYTES }) : process.stdin;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
