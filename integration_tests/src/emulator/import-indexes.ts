@@ -6,6 +6,7 @@ import { isObj, isPathList, missing, sanitizeTable, stringListBody } from "./imp
 import { INDEX_SUFFIX } from "./import-write.js";
 import { isIdentifier } from "./names.js";
 import { type PkIndex, rebuildIndex, type Tablet } from "./store.js";
+import { StrMap } from "./str-map.js";
 
 function invalidPrimaryKey(paths: string[][]): HttpError {
   const debug = `[${paths.map((p) => `[${p.map((f) => JSON.stringify(f)).join(", ")}]`).join(", ")}]`;
@@ -54,7 +55,7 @@ export function addIndexes(ctx: RequestCtx): Reply {
         state: "backfilling",
         pollsLeft: knobs.indexBackfillPolls,
         readyAtMs: store.clock.nowMs() + knobs.indexBackfillMs,
-        entries: new Map(),
+        entries: new StrMap(),
       };
       rebuildIndex(tablet, index);
       tablet.pkIndex = index;

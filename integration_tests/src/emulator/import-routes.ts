@@ -13,6 +13,7 @@ import { addIndexes, indexesReady } from "./import-indexes.js";
 import { type ImportRecord, releaseArena, resetArena } from "./import-record.js";
 import { scanImportBody } from "./import-scan.js";
 import { writeRecords } from "./import-write.js";
+import { StrMap } from "./str-map.js";
 
 export { finishBackfills } from "./import-indexes.js";
 
@@ -66,7 +67,7 @@ export function clearTablesAtomically(dep: Deployment, names: string[], componen
     const old = store.getTable(name, component);
     const fresh = store.createTablet(name, component, tx.ts, old);
     if (old?.pkIndex !== undefined) {
-      fresh.pkIndex = { ...old.pkIndex, state: "enabled", entries: new Map() };
+      fresh.pkIndex = { ...old.pkIndex, state: "enabled", entries: new StrMap() };
     }
   }
 }

@@ -6,6 +6,7 @@
 import type { Clock } from "./clock.js";
 import { decodeFields } from "./codec.js";
 import { newDocumentId, type Rng } from "./ids.js";
+import { StrMap } from "./str-map.js";
 import { textChunks } from "./text-chunks.js";
 import { type ConvexObject, encodeFields, encodeValue, flatten, type Value } from "./values.js";
 
@@ -61,7 +62,7 @@ export interface PkIndex {
   pollsLeft: number;
   readyAtMs: number;
   /** Index key → the id holding it, or a set when several do (append mode allows that). */
-  entries: Map<string, string | Set<string>>;
+  entries: StrMap<string | Set<string>>;
 }
 
 /** The ids holding index key `k`. */
@@ -89,7 +90,7 @@ function indexRemove(index: PkIndex, k: string, id: string): void {
 }
 
 export class Tablet {
-  readonly docs = new Map<string, Rev>();
+  readonly docs = new StrMap<Rev>();
   private ids: string[] = [];
   private sorted = true;
   deletedTs: bigint | undefined;
