@@ -18,6 +18,9 @@
  *   state goes out when each table's count reaches its barrier. States leave in arrival order.
  * - After the first failure nothing more is sent; states whose barriers were met still go out,
  *   none beyond.
+ * - With `ready`, nothing is sent and no state is written before it resolves (the destination's
+ *   setup: clearing tables, building indexes), while batches are already handed over; when it
+ *   rejects, that is the pipeline's failure.
  */
 import type { Batch } from "./batcher.js";
 import { type KeyHashes, sharesKey } from "./key-hashes.js";
@@ -29,6 +32,8 @@ export interface PipelineOptions {
   send: (batch: Batch) => Promise<void>;
   /** Writes one STATE line to stdout. */
   emitState: (line: string) => Promise<void>;
+  /** Nothing is sent and no state written until this resolves; its rejection fails the pipeline. */
+  ready?: Promise<void>;
 }
 
 interface PendingState {
@@ -75,13 +80,28 @@ export class Pipeline {
   private emitting: Promise<void> = Promise.resolve();
   private failed: { error: unknown } | undefined;
   private stopped = false;
+  /** `ready` resolved (or none was given). */
+  private open: boolean;
   private outputBroken = false;
   /** States written to stdout. */
   emittedStates = 0;
   /** The most requests seen in flight at once (for tests). */
   peakInFlight = 0;
 
-  constructor(private readonly options: PipelineOptions) {}
+  constructor(private readonly options: PipelineOptions) {
+    this.open = options.ready === undefined;
+    options.ready?.then(
+      () => {
+        this.open = true;
+        this.pump();
+        this.drainStates();
+      },
+      (error: unknown) => {
+        this.fail(error);
+        this.pump();
+      },
+    );
+  }
 
   /** The first failure, if any batch or state write failed. */
   get failure(): { error: unknown } | undefined {
@@ -137,8 +157,9 @@ export class Pipeline {
     this.pump();
   }
 
-  /** Waits until every submitted batch settled and every releasable state was written. */
+  /** Waits until `ready` settled, every submitted batch settled and every releasable state was written. */
   async idle(): Promise<void> {
+    await this.options.ready?.catch(() => undefined);
     while (this.sealed > 0) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
@@ -170,6 +191,7 @@ export class Pipeline {
       for (let i = 0; i < dropped; i++) this.settled();
       return;
     }
+    if (!this.open) return;
     // A table whose first queued batch cannot start yet blocks its later batches.
     const blocked = new Set<string>();
     for (let i = 0; i < this.queue.length && this.running < this.options.maxInFlight; ) {
@@ -259,7 +281,7 @@ export class Pipeline {
   }
 
   private drainStates(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.open) return;
     while (this.states.length > 0) {
       const head = this.states[0] as PendingState;
       if (!head.barrier.every(([table, count]) => (this.tables.get(table)?.committed ?? 0) >= count)) return;

@@ -1,6 +1,8 @@
 /**
- * The `write` command: setup, then stdin → validated records → per-table batches → ordered,
- * bounded concurrent imports, with each STATE echoed once everything before it is committed.
+ * The `write` command: stdin → validated records → per-table batches → ordered, bounded
+ * concurrent imports, with each STATE echoed once everything before it is committed. Setup
+ * (clearing tables, primary-key indexes) runs while the first batches are read; nothing is sent
+ * before it is done.
  *
  * Any stop (end of input, a refused record, a malformed line, a failed batch) first commits what
  * came before it when it can and writes the states that became committed, so the platform resumes
@@ -53,7 +55,9 @@ export async function writeToConvex(
   // No client-wide abort signal: on SIGTERM, import requests in flight are left to finish.
   const client = createClient(config, settings, deps, { onWarning: (m) => void logger.warn(m) });
   try {
-    await runSetup(
+    // Setup (clearing tables, building primary-key indexes) runs while the input is read and
+    // batched; the pipeline sends nothing and writes no state until it is done (see `ready`).
+    const setup = runSetup(
       {
         clearTables: (t) => client.clearTables(t, { signal }),
         addPrimaryKeyIndexes: (i) => client.addPrimaryKeyIndexes(i, { signal }),
@@ -124,6 +128,7 @@ export async function writeToConvex(
     };
     const pipeline = new Pipeline({
       maxInFlight: settings.maxInFlight,
+      ready: setup,
       send,
       emitState: async (line) => {
         await output.writeLine(line, "STATE");

@@ -119,6 +119,56 @@ describe("Pipeline", () => {
     expect(p.pendingStates).toBe(3);
   });
 
+  it("sends nothing and writes no state before `ready` resolves, while batches are handed over", async () => {
+    const sent: string[] = [];
+    const emitted: string[] = [];
+    let open: () => void = () => {};
+    const p = new Pipeline({
+      maxInFlight: 2,
+      ready: new Promise<void>((r) => (open = r)),
+      send: async (b) => void sent.push(tagOf(b)),
+      emitState: async (line) => void emitted.push(line),
+    });
+    p.pushState("before any record");
+    p.noteRecord("t");
+    p.submit(batch("t", 1, 1));
+    p.pushState("s1");
+    await tick();
+    expect(sent).toEqual([]);
+    expect(emitted).toEqual([]);
+    expect(p.hasCapacity).toBe(true); // one of two handed over: the reader goes on
+    p.noteRecord("t");
+    p.submit(batch("t", 1, 2));
+    expect(p.hasCapacity).toBe(false);
+    open();
+    await p.idle();
+    expect(sent).toEqual(["1", "2"]);
+    expect(emitted).toEqual(["before any record", "s1"]);
+  });
+
+  it("fails with `ready`'s error, sending nothing and writing no state; idle waits for it", async () => {
+    const sent: string[] = [];
+    const emitted: string[] = [];
+    let reject: (e: Error) => void = () => {};
+    const p = new Pipeline({
+      maxInFlight: 1,
+      ready: new Promise<void>((_r, j) => (reject = j)),
+      send: async (b) => void sent.push(tagOf(b)),
+      emitState: async (line) => void emitted.push(line),
+    });
+    p.pushState("s0");
+    p.noteRecord("t");
+    p.submit(batch("t", 1, 1));
+    const waiting = p.waitForCapacity();
+    const idle = p.idle();
+    reject(new Error("indexes not ready"));
+    await waiting; // a waiting reader is woken, and sees the failure
+    await idle;
+    expect(p.failure?.error).toEqual(new Error("indexes not ready"));
+    expect(sent).toEqual([]);
+    expect(emitted).toEqual([]);
+  });
+
   it("stop() lets in-flight batches settle and writes no further state", async () => {
     const emitted: string[] = [];
     let release: () => void = () => {};

@@ -136,6 +136,16 @@ describe("transient failures", () => {
     expect(r.logs.at(-1)?.message).toMatch(/[1-9]\d* retr/);
   });
 
+  it("a setup that fails (clear_tables refused) fails the write with its error: nothing imported, no state", async () => {
+    emulator.injectFault({ route: "clear_tables", kind: "status", status: 400, code: "BadRequest", message: "refused by the test", every: true });
+    const input = [record("setup_fails", { id: 1 }), streamState("setup_fails", 1), record("setup_fails", { id: 2 })];
+    const r = await runInProcess(writeArgs(config(), [configuredStream("setup_fails", "overwrite")]), input);
+    expect(r.code).not.toBe(0);
+    expect(r.states).toEqual([]);
+    expect(r.errors.map((e) => e.message).join("\n")).toMatch(/refused by the test/);
+    expect(proxy.requests.filter((q) => q.path.endsWith("/import_airbyte_records"))).toEqual([]);
+  });
+
   it("warns that an append batch retried after an ambiguous failure may duplicate rows", async () => {
     emulator.injectFault({ route: "import_airbyte_records", kind: "status", status: 500, times: 1 });
     const r = await runInProcess(writeArgs(config(), [configuredStream("dupwarn", "append")]), [record("dupwarn", { id: 1 })]);

@@ -71,6 +71,9 @@ describe.each([
     expect(rows(emulator.readTable(table("ow")))).toEqual([{ id: 1 }, { id: 2 }]);
     const clears = proxy.requests.filter((q) => q.path.endsWith("/clear_tables"));
     expect(clears.map((q) => JSON.parse(q.body))).toEqual([{ tableNames: [table("ow")] }]);
+    // The input is read while the table is cleared, but nothing is imported before.
+    const paths = proxy.requests.map((q) => q.path);
+    expect(paths.findIndex((q) => q.endsWith("/clear_tables"))).toBeLessThan(paths.findIndex((q) => q.endsWith("/import_airbyte_records")));
     // A retried attempt of the same job clears again and rewrites: the table equals the source.
     const again = await runInProcess(writeArgs(config(), [configuredStream("ow", "overwrite", { namespace: ns })]), input);
     expect(again.code).toBe(0);
