@@ -80,26 +80,33 @@ describe("PageChain", () => {
     expect(server.call(3).signal.aborted).toBe(true);
   });
 
-  it("end cancels the early request and any request it started in turn; the chain's signal cancels all", async () => {
+  it("close cancels every request still running, the page being written's successor and its early request too", async () => {
     const server = fakeRequests();
-    const stop = new AbortController();
-    const chain = new PageChain(server.request, sameNumber, stop.signal);
+    const chain = new PageChain(server.request, sameNumber, new AbortController().signal);
     const first = chain.start(1);
     void chain.take(first);
     server.call(1).hint(2);
+    server.call(1).resolve("p1");
     const second = chain.next(first, 2);
     void chain.take(second);
     server.call(2).hint(3);
-    chain.end(first); // nothing: page 2 was handed over already
-    expect(server.call(2).signal.aborted).toBe(false);
-    chain.end(second);
+    expect(server.keys()).toEqual([1, 2, 3]);
+    chain.close(); // e.g. writing page 1 failed
+    expect(server.call(2).signal.aborted).toBe(true);
     expect(server.call(3).signal.aborted).toBe(true);
+    expect(server.call(1).signal.aborted).toBe(true); // answered already: aborting it changes nothing
+    await expect(chain.take(second)).rejects.toThrow("page 2 cancelled");
+  });
 
+  it("the caller's signal cancels every request, and no tail starts a new one after it", async () => {
+    const server = fakeRequests();
+    const stop = new AbortController();
+    const chain = new PageChain(server.request, sameNumber, stop.signal);
     const other = chain.start(10);
     void chain.take(other);
     stop.abort();
-    server.call(10).hint(11); // after the stop: no new request
-    expect(server.keys()).toEqual([1, 2, 3, 10]);
+    server.call(10).hint(11);
+    expect(server.keys()).toEqual([10]);
     await expect(chain.take(other)).rejects.toThrow("page 10 cancelled");
   });
 });

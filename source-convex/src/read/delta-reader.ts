@@ -49,38 +49,39 @@ export async function readDeltas(runs: readonly StreamRun[], deps: DeltaDeps): P
       (a, b) => a === b,
       signal,
     );
-    let fetch = chain.start(cursor);
     let restart = false;
-    for (;;) {
-      let page: DeltasPage;
-      try {
-        page = await chain.take(fetch);
-      } catch (err) {
-        chain.end(fetch);
-        if (errorCode(err) !== "InvalidWindowToReadDocuments" || signal.aborted) throw err;
-        // The streams at the walk's cursor are too far behind; the others may still be readable.
-        for (const r of walk) {
-          if (r.cursor <= cursor) {
-            expired.push(r);
-            active.delete(r.key);
+    try {
+      let fetch = chain.start(cursor);
+      for (;;) {
+        let page: DeltasPage;
+        try {
+          page = await chain.take(fetch);
+        } catch (err) {
+          if (errorCode(err) !== "InvalidWindowToReadDocuments" || signal.aborted) throw err;
+          // The streams at the walk's cursor are too far behind; the others may still be readable.
+          for (const r of walk) {
+            if (r.cursor <= cursor) {
+              expired.push(r);
+              active.delete(r.key);
+            }
           }
+          expiredError = err;
+          restart = true;
+          break;
         }
-        expiredError = err;
-        restart = true;
-        break;
+        if (page.hasMore && !signal.aborted) fetch = chain.next(fetch, page.cursor);
+        const batches = routeChanges(page.values, active, untagged);
+        for (const run of walk) {
+          const batch = batches.get(run) ?? [];
+          const next = page.cursor > run.cursor ? page.cursor : run.cursor;
+          if (batch.length === 0 && next === run.cursor) continue;
+          await run.writePage(out, batch, { snapshot_cursor: null, snapshot_has_more: false, delta_cursor: next });
+        }
+        cursor = page.cursor;
+        if (!page.hasMore || signal.aborted) break;
       }
-      const current = fetch;
-      if (page.hasMore && !signal.aborted) fetch = chain.next(current, page.cursor);
-      else chain.end(current);
-      const batches = routeChanges(page.values, active, untagged);
-      for (const run of walk) {
-        const batch = batches.get(run) ?? [];
-        const next = page.cursor > run.cursor ? page.cursor : run.cursor;
-        if (batch.length === 0 && next === run.cursor) continue;
-        await run.writePage(out, batch, { snapshot_cursor: null, snapshot_has_more: false, delta_cursor: next });
-      }
-      cursor = page.cursor;
-      if (!page.hasMore || signal.aborted) break;
+    } finally {
+      chain.close();
     }
     if (!restart) return { stopped: signal.aborted, expired, expiredError };
   }

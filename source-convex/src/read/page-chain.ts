@@ -9,7 +9,8 @@
  * A wrong guess costs one request, never a wrong page.
  *
  * Look-ahead stays bounded: a page only requests its successor early once the reader waits for
- * it (`take`). A tail that arrives before then is kept and acted on at `take`.
+ * it (`take`). A tail that arrives before then is kept and acted on at `take`. A reader that is
+ * done with the chain, whatever the outcome, calls `close`, which cancels what is still running.
  */
 
 /** Requests the page at `key`; calls `hint` with the next page's key (undefined: none) as soon as its tail is read. */
@@ -43,12 +44,17 @@ class Fetch<K, P> implements PageFetch<K> {
 }
 
 export class PageChain<K, P> {
+  private readonly closer = new AbortController();
+  /** Stops every request of the chain: the caller's signal, or `close`. */
+  private readonly signal: AbortSignal;
+
   constructor(
     private readonly request: PageRequest<K, P>,
     private readonly same: (a: K, b: K) => boolean,
-    /** Stops every request of the chain. */
-    private readonly signal: AbortSignal,
-  ) {}
+    signal: AbortSignal,
+  ) {
+    this.signal = AbortSignal.any([signal, this.closer.signal]);
+  }
 
   /** Requests the page at `key` (the chain's first, or one after a restart). */
   start(key: K): PageFetch<K> {
@@ -77,11 +83,9 @@ export class PageChain<K, P> {
     return this.fetch(key);
   }
 
-  /** No page follows `fetch`'s (the last page, a failure, or a stop): cancels any early request. */
-  end(fetch: PageFetch<K>): void {
-    const f = fetch as Fetch<K, P>;
-    if (f.ahead !== undefined) this.cancel(f.ahead);
-    f.ahead = undefined;
+  /** Cancels every request of the chain still running: the reader is done with it. */
+  close(): void {
+    this.closer.abort();
   }
 
   private fetch(key: K): Fetch<K, P> {

@@ -99,49 +99,48 @@ export async function readSnapshot(run: StreamRun, deps: SnapshotDeps): Promise<
     (a, b) => a.snapshot === b.snapshot && a.cursor === b.cursor,
     signal,
   );
-  let fetch = chain.start({ snapshot, cursor });
-  for (;;) {
-    let page: SnapshotPage;
-    try {
-      page = await chain.take(fetch);
-    } catch (err) {
-      chain.end(fetch);
-      if (leader) deps.shared.abandon();
-      if (errorCode(err) === "SnapshotTooOld" && resuming && !restarted && !signal.aborted) {
-        restarted = true;
-        await deps.logger.warn(
-          `Stream ${run.label}: the interrupted snapshot saved in the state (timestamp ${String(snapshot)}) is older than Convex keeps snapshots, so it cannot be resumed. ` +
-            "Restarting this stream's snapshot from the beginning at a fresh timestamp; documents already written are written again, and documents deleted in between are not reported as deletes.",
-        );
-        run.state = freshState();
-        snapshot = await deps.shared.acquire();
-        leader = snapshot === undefined;
-        cursor = undefined;
-        fetch = chain.start({ snapshot, cursor });
-        continue;
+  try {
+    let fetch = chain.start({ snapshot, cursor });
+    for (;;) {
+      let page: SnapshotPage;
+      try {
+        page = await chain.take(fetch);
+      } catch (err) {
+        if (leader) deps.shared.abandon();
+        if (errorCode(err) === "SnapshotTooOld" && resuming && !restarted && !signal.aborted) {
+          restarted = true;
+          await deps.logger.warn(
+            `Stream ${run.label}: the interrupted snapshot saved in the state (timestamp ${String(snapshot)}) is older than Convex keeps snapshots, so it cannot be resumed. ` +
+              "Restarting this stream's snapshot from the beginning at a fresh timestamp; documents already written are written again, and documents deleted in between are not reported as deletes.",
+          );
+          run.state = freshState();
+          snapshot = await deps.shared.acquire();
+          leader = snapshot === undefined;
+          cursor = undefined;
+          fetch = chain.start({ snapshot, cursor });
+          continue;
+        }
+        throw err;
       }
-      throw err;
+      if (leader) {
+        deps.shared.publish(page.snapshot);
+        leader = false;
+      }
+      if (snapshot !== undefined && page.snapshot !== snapshot) {
+        throw new SystemError(`Convex answered list_snapshot for ${run.label} at snapshot ${page.snapshot} although ${snapshot} was requested; the export would not be consistent.`);
+      }
+      snapshot = page.snapshot;
+      if (page.hasMore && (page.cursor === null || page.cursor === undefined)) {
+        throw new SystemError(`Convex answered list_snapshot for ${run.label} with hasMore=true but no cursor.`);
+      }
+      const nextCursor = page.hasMore ? (page.cursor as string) : undefined;
+      if (nextCursor !== undefined && !signal.aborted) fetch = chain.next(fetch, { snapshot, cursor: nextCursor });
+      const docs = page.values.filter((d) => belongsToTable(d, run.name, component));
+      await run.writePage(out, docs, { snapshot_cursor: page.hasMore ? page.cursor : null, snapshot_has_more: page.hasMore, delta_cursor: page.snapshot });
+      if (!page.hasMore) return "done";
+      if (signal.aborted) return "stopped";
     }
-    if (leader) {
-      deps.shared.publish(page.snapshot);
-      leader = false;
-    }
-    if (snapshot !== undefined && page.snapshot !== snapshot) {
-      chain.end(fetch);
-      throw new SystemError(`Convex answered list_snapshot for ${run.label} at snapshot ${page.snapshot} although ${snapshot} was requested; the export would not be consistent.`);
-    }
-    snapshot = page.snapshot;
-    if (page.hasMore && (page.cursor === null || page.cursor === undefined)) {
-      chain.end(fetch);
-      throw new SystemError(`Convex answered list_snapshot for ${run.label} with hasMore=true but no cursor.`);
-    }
-    const nextCursor = page.hasMore ? (page.cursor as string) : undefined;
-    const current = fetch;
-    if (nextCursor !== undefined && !signal.aborted) fetch = chain.next(current, { snapshot, cursor: nextCursor });
-    else chain.end(current);
-    const docs = page.values.filter((d) => belongsToTable(d, run.name, component));
-    await run.writePage(out, docs, { snapshot_cursor: page.hasMore ? page.cursor : null, snapshot_has_more: page.hasMore, delta_cursor: page.snapshot });
-    if (!page.hasMore) return "done";
-    if (signal.aborted) return "stopped";
+  } finally {
+    chain.close();
   }
 }
