@@ -3,8 +3,8 @@
 //
 // Why: Node spent 0.1–0.2 s of every start resolving and compiling a few hundred small modules
 // (undici, ajv, yargs and ours); one file starts in about half that. Airbyte starts a connector
-// for every spec, check, discover and sync. The bundle is not minified, so stack traces keep
-// function names.
+// for every spec, check, discover and sync. The bundle is not minified, and its source map (chained
+// through tsc's, without the sources' text) lets the bin report stack traces in our .ts files.
 //
 //   node scripts/bundle.mjs                     both connectors
 //   node scripts/bundle.mjs source-convex       one
@@ -30,6 +30,8 @@ for (const name of wanted.length > 0 ? wanted : CONNECTORS) {
     // ES module lacks: give the bundle one.
     banner: { js: 'import { createRequire as __bundleRequire } from "node:module"; const require = __bundleRequire(import.meta.url);' },
     legalComments: "eof",
+    sourcemap: "linked",
+    sourcesContent: false,
     logLevel: "warning",
   });
 }

@@ -36,9 +36,9 @@ describe.each(CONNECTORS)("$image", (c) => {
     expect(r.split("\n").filter(Boolean)).toEqual(["1000", "1000", "tmp-writable", "code-read-only", "root-read-only"]);
   });
 
-  it("ships only package.json, the bin and the bundled connector", async () => {
+  it("ships only package.json, the bin and the bundled connector with its source map", async () => {
     const listing = await runImageShell(c.image, "cd /airbyte/integration_code && ls -A . bin dist");
-    expect(listing.split("\n").filter(Boolean)).toEqual([".:", "bin", "dist", "package.json", "bin:", `${c.name}.js`, "dist:", `${c.name}.mjs`]);
+    expect(listing.split("\n").filter(Boolean)).toEqual([".:", "bin", "dist", "package.json", "bin:", `${c.name}.js`, "dist:", `${c.name}.mjs`, `${c.name}.mjs.map`]);
   });
 
   it(`adds little over its base (at most ${MAX_ADDED_BYTES / 1e6} MB)`, () => {

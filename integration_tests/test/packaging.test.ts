@@ -3,8 +3,8 @@
  * metadata.yaml), and the final image's file layout rebuilt in a temporary folder and run with the
  * image's exact ENTRYPOINT. The images themselves are built and run by `npm run test:docker`.
  */
-import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -172,7 +172,7 @@ describe.each(CONNECTORS)("the $name image layout, rebuilt outside the repositor
 
   it("runs the exact ENTRYPOINT with only package.json, the bin and the bundle: no node_modules", () => {
     const code = join(root, CODE_DIR);
-    for (const p of ["package.json", "bin", `dist/${c.name}.mjs`]) cpSync(repoPath(`${c.name}/${p}`), join(code, p), { recursive: true });
+    for (const p of ["package.json", "bin", `dist/${c.name}.mjs`, `dist/${c.name}.mjs.map`]) cpSync(repoPath(`${c.name}/${p}`), join(code, p), { recursive: true });
     const [command, ...args] = entrypointOf(dockerfileOf(c).stages.at(-1)!);
     expect(command).toBe("node");
     const script = args.map((a) => (a.startsWith(CODE_DIR) ? join(code, a.slice(CODE_DIR.length)) : a));
@@ -181,5 +181,21 @@ describe.each(CONNECTORS)("the $name image layout, rebuilt outside the repositor
     const messages = parseOutput(stdout);
     expect(messages.map((m) => m.type)).toEqual(["SPEC"]);
     expect(messages[0]!.spec).toEqual(specOf(c.name));
+  });
+
+  it("reports a failure's stack trace in the TypeScript sources, through the bundle's source map", () => {
+    const code = join(root, CODE_DIR);
+    const [, ...args] = entrypointOf(dockerfileOf(c).stages.at(-1)!);
+    const script = args.map((a) => (a.startsWith(CODE_DIR) ? join(code, a.slice(CODE_DIR.length)) : a));
+    const config = join(root, "config.json");
+    writeFileSync(config, "{not json");
+    const r = spawnSync(process.execPath, [...script, "check", "--config", config], { encoding: "utf8", cwd: dirname(code) });
+    expect(r.status).not.toBe(0);
+    const errors = parseOutput(r.stdout).filter((m) => m.type === "TRACE");
+    expect(errors).toHaveLength(1);
+    const stack = (errors[0]!.trace as { error: { stack_trace: string } }).error.stack_trace;
+    // The config file is read by the shared runtime: the frame names its .ts file and line, not the bundle.
+    expect(stack).toMatch(/shared\/src\/runtime\/files\.ts:\d+:\d+/);
+    expect(stack).not.toContain(`${c.name}.mjs`);
   });
 });
