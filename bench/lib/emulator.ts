@@ -1,5 +1,6 @@
 /** Runs the Convex emulator in its own process, so that its CPU time is not the connector's. */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { BIN } from "./paths.js";
 
@@ -15,6 +16,8 @@ export interface EmulatorOptions {
 
 export interface Emulator {
   url: string;
+  /** CPU seconds (user + system) the emulator process has used so far; null where /proc is missing. */
+  cpuSeconds(): number | null;
   stop(): Promise<void>;
 }
 
@@ -64,7 +67,37 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       resolve(m[1] as string);
     });
   });
-  return { url, stop: () => stopChild(child) };
+  const pid = child.pid as number;
+  return { url, cpuSeconds: () => processCpuSeconds(pid), stop: () => stopChild(child) };
+}
+
+let ticksPerSecond: number | undefined;
+
+/** A live process's CPU seconds from /proc/PID/stat (utime + stime, in clock ticks); null if unreadable. */
+export function processCpuSeconds(pid: number): number | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  // Fields after the command name, which is in parentheses and may hold spaces: utime and stime
+  // are the 14th and 15th fields of the line, so the 12th and 13th after ") ".
+  const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  if (!Number.isFinite(ticks)) return null;
+  ticksPerSecond ??= clockTicks();
+  return ticks / ticksPerSecond;
+}
+
+function clockTicks(): number {
+  try {
+    const n = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+    if (Number.isInteger(n) && n > 0) return n;
+  } catch {
+    // No getconf: Linux's USER_HZ is 100 on every common architecture.
+  }
+  return 100;
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

@@ -49,6 +49,8 @@ interface Sample {
   bytes: number;
   /** Pipeline: the destination's measurement. */
   m2?: Measurement;
+  /** CPU seconds of each emulator the run talked to, during the run (source side first); null where unreadable. */
+  emulatorCpu?: (number | null)[];
 }
 
 interface SizeData {
@@ -96,8 +98,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
 
           if (only.has("source")) {
             const r = await measurePair(opts, "source", size, latencyMs, d.expected, {
-              connector: () => sourceRun(opts, srcConfig, srcCatalog),
-              baseline: () => sourceBaselineRun(opts, src.url, tables),
+              connector: () => measuringEmulators([src], () => sourceRun(opts, srcConfig, srcCatalog)),
+              baseline: () => measuringEmulators([src], () => sourceBaselineRun(opts, src.url, tables)),
             });
             runs.push(r);
           }
@@ -133,7 +135,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResults> {
               connector: () => {
                 const v = first || opts.verifyAll;
                 first = false;
-                return withFreshDeployment(latencyMs, opts, (url) => pipelineRun(opts, srcConfig, srcCatalog, url, dir, dstCatalog, d), v);
+                return withFreshDeployment(latencyMs, opts, (url) => pipelineRun(opts, srcConfig, srcCatalog, url, dir, dstCatalog, d), v, [src]);
               },
             });
             runs.push(r);
@@ -211,6 +213,7 @@ async function measurePair(
       mbPerSec: round(median(base.map((s) => s.bytes)) / 1e6 / bs),
       peakRssMb: round(Math.max(...base.map((s) => s.m.peakRssMb))),
       cpuSeconds: round(median(base.map((s) => s.m.cpuSeconds))),
+      emulatorCpuSeconds: emulatorCpu(base),
     };
   }
   const result: RunResult = {
@@ -222,6 +225,7 @@ async function measurePair(
     mbPerSec: round(bytes / 1e6 / seconds),
     peakRssMb: round(Math.max(...conn.map(rss))),
     cpuSeconds: round(median(conn.map(cpu))),
+    emulatorCpuSeconds: emulatorCpu(conn),
     baselineDocsPerSec: baseline?.docsPerSec ?? null,
     ratio: baseline === null ? null : round(docsPerSec / (expected / baseline.seconds), 3),
     baseline,
@@ -235,6 +239,19 @@ async function measurePair(
   return result;
 }
 
+/** Per emulator, the median of its CPU seconds over the samples; null when any was unreadable. */
+function emulatorCpu(samples: Sample[]): number[] | null {
+  const first = samples[0]?.emulatorCpu;
+  if (first === undefined) return null;
+  const out: number[] = [];
+  for (let i = 0; i < first.length; i++) {
+    const values = samples.map((s) => s.emulatorCpu?.[i]);
+    if (values.some((v) => v === null || v === undefined)) return null;
+    out.push(round(median(values as number[])));
+  }
+  return out;
+}
+
 function failedRun(name: RunName, docs: number, latencyMs: number, error: string): RunResult {
   return {
     name,
@@ -245,6 +262,7 @@ function failedRun(name: RunName, docs: number, latencyMs: number, error: string
     mbPerSec: Number.NaN,
     peakRssMb: Number.NaN,
     cpuSeconds: Number.NaN,
+    emulatorCpuSeconds: null,
     baselineDocsPerSec: null,
     ratio: null,
     baseline: null,
@@ -283,21 +301,37 @@ async function sourceBaselineRun(opts: BenchOptions, url: string, tables: string
   return { m, docs: counts.records, bytes: counts.recordBytes };
 }
 
-/** Runs `fn` against a fresh, empty deployment; optionally checks that it then holds every document. */
+/**
+ * Runs `fn` against a fresh, empty deployment; optionally checks that it then holds every document.
+ * Measures the CPU of that deployment during `fn`, after that of `also` (the source side's).
+ */
 async function withFreshDeployment(
   latencyMs: number,
   opts: BenchOptions,
   fn: (url: string) => Promise<Sample>,
   verify: boolean,
+  also: Emulator[] = [],
 ): Promise<Sample> {
   const dst: Emulator = await startEmulator({ adminKey: ADMIN_KEY, seedDocs: 0, latencyMs, seed: opts.seed });
   try {
-    const sample = await fn(dst.url);
+    const sample = await measuringEmulators([...also, dst], () => fn(dst.url));
     if (verify) sample.docs = total(await countDocuments(dst.url, ADMIN_KEY));
     return sample;
   } finally {
     await dst.stop();
   }
+}
+
+/** `fn`'s sample, with the CPU each of `emulators` used while it ran. */
+async function measuringEmulators(emulators: Emulator[], fn: () => Promise<Sample>): Promise<Sample> {
+  const before = emulators.map((e) => e.cpuSeconds());
+  const sample = await fn();
+  sample.emulatorCpu = emulators.map((e, i) => {
+    const a = before[i];
+    const b = e.cpuSeconds();
+    return a === null || a === undefined || b === null ? null : b - a;
+  });
+  return sample;
 }
 
 function describeOutput(c: OutputCounts): string {

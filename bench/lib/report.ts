@@ -90,16 +90,16 @@ export function markdown(results: BenchResults): string {
       "Each connector runs next to its baseline in the same run on the same data; the emulator runs in its own process.",
     "",
   );
-  lines.push("| run | documents | latency | seconds | docs/s | MB/s | peak RSS (MB) | CPU s | baseline docs/s | ratio |");
-  lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  lines.push("| run | documents | latency | seconds | docs/s | MB/s | peak RSS (MB) | CPU s | emulator busy | baseline docs/s | ratio |");
+  lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const r of results.runs) {
     if (r.error !== undefined) {
-      lines.push(`| ${r.name} | ${sizeLabel(r.docs)} | ${r.latencyMs} ms | failed | | | | | | |`);
+      lines.push(`| ${r.name} | ${sizeLabel(r.docs)} | ${r.latencyMs} ms | failed | | | | | | | |`);
       continue;
     }
     const rss = r.name === "pipeline" ? `${fmt(r.sourcePeakRssMb, 0)} + ${fmt(r.destinationPeakRssMb, 0)}` : fmt(r.peakRssMb, 0);
     lines.push(
-      `| ${r.name} | ${sizeLabel(r.docs)} | ${r.latencyMs} ms | ${fmt(r.seconds, 2)} | ${fmtInt(r.docsPerSec)} | ${fmt(r.mbPerSec)} | ${rss} | ${fmt(r.cpuSeconds, 2)} | ${r.baselineDocsPerSec === null ? "–" : fmtInt(r.baselineDocsPerSec)} | ${r.ratio === null ? "–" : `${fmt(r.ratio, 2)}×`} |`,
+      `| ${r.name} | ${sizeLabel(r.docs)} | ${r.latencyMs} ms | ${fmt(r.seconds, 2)} | ${fmtInt(r.docsPerSec)} | ${fmt(r.mbPerSec)} | ${rss} | ${fmt(r.cpuSeconds, 2)} | ${emulatorBusy(r)} | ${r.baselineDocsPerSec === null ? "–" : fmtInt(r.baselineDocsPerSec)} | ${r.ratio === null ? "–" : `${fmt(r.ratio, 2)}×`} |`,
     );
   }
   lines.push("", "| goal | status | measured |", "| --- | --- | --- |");
@@ -111,7 +111,10 @@ export function markdown(results: BenchResults): string {
       "pre-serialized `import_airbyte_records` batches one after another after adding the primary-key indexes. " +
       "Both run in their own process and are measured the same way. Ratio = connector docs/s ÷ baseline docs/s. " +
       "MB/s counts the bytes of the RECORD lines. Pipeline RSS is source + destination; CPU s is their sum. " +
-      "Peak RSS is the highest over the repetitions.",
+      "Peak RSS is the highest over the repetitions. " +
+      "Emulator busy is the emulator process's CPU time over the run's wall time, for the connector's run and then the baseline's " +
+      "(pipeline: the source deployment + the destination deployment): near 100%, the single-threaded stand-in server, " +
+      "not the client, set the pace.",
     "",
     "![throughput against size](benchmarks.svg)",
     "",
@@ -119,6 +122,14 @@ export function markdown(results: BenchResults): string {
     "",
   );
   return lines.join("\n");
+}
+
+/** The emulator CPU of a run and of its baseline, as a share of each one's wall time. */
+function emulatorBusy(r: RunResult): string {
+  const share = (cpu: number[] | null | undefined, seconds: number | undefined) =>
+    cpu === null || cpu === undefined || seconds === undefined ? "–" : cpu.map((c) => `${Math.round((100 * c) / seconds)}%`).join(" + ");
+  const run = share(r.emulatorCpuSeconds, r.seconds);
+  return r.baseline === null ? run : `${run} / ${share(r.baseline.emulatorCpuSeconds, r.baseline.seconds)}`;
 }
 
 const COLORS: Record<RunName, string> = { source: "#1f77b4", destination: "#d62728", pipeline: "#2ca02c" };

@@ -12,9 +12,23 @@ export interface RunResult {
   /** Highest peak RSS of the connector process over the repetitions (pipeline: of either connector). */
   peakRssMb: number;
   cpuSeconds: number;
+  /**
+   * CPU seconds of the emulator process(es) the run talked to, during the run (median over the
+   * repetitions): one for source and destination runs, source side then destination side for
+   * pipelines. Shows when the stand-in server, not the connector, set the pace. Null where the
+   * process's CPU can't be read (no /proc).
+   */
+  emulatorCpuSeconds: number[] | null;
   baselineDocsPerSec: number | null;
   ratio: number | null;
-  baseline: { seconds: number; docsPerSec: number; mbPerSec: number; peakRssMb: number; cpuSeconds: number } | null;
+  baseline: {
+    seconds: number;
+    docsPerSec: number;
+    mbPerSec: number;
+    peakRssMb: number;
+    cpuSeconds: number;
+    emulatorCpuSeconds: number[] | null;
+  } | null;
   /** Pipeline only: the two connectors' peak RSS. */
   sourcePeakRssMb?: number;
   destinationPeakRssMb?: number;

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { processCpuSeconds } from "../lib/emulator.js";
 import { median } from "../lib/stats.js";
 import type { BenchResults } from "../lib/types.js";
 
@@ -42,6 +43,10 @@ describe("npm run bench (tiny)", () => {
       expect(r.docs).toBe(DOCS);
       expect(r.latencyMs).toBe(0);
       for (const v of [r.seconds, r.docsPerSec, r.mbPerSec, r.peakRssMb, r.cpuSeconds]) expect(v).toBeGreaterThan(0);
+      // One emulator per run, two for the pipeline (source side, destination side); the same for baselines.
+      expect(r.emulatorCpuSeconds).toHaveLength(r.name === "pipeline" ? 2 : 1);
+      for (const c of [...(r.emulatorCpuSeconds ?? []), ...(r.baseline?.emulatorCpuSeconds ?? [])]) expect(c).toBeGreaterThanOrEqual(0);
+      if (r.baseline !== null) expect(r.baseline.emulatorCpuSeconds).toHaveLength(1);
       expect(r.docsPerSec).toBeCloseTo(DOCS / r.seconds, -1);
       if (r.name === "pipeline") {
         expect(r.baselineDocsPerSec).toBeNull();
@@ -64,12 +69,26 @@ describe("npm run bench (tiny)", () => {
   it("writes the markdown table and the SVG chart", () => {
     const md = readFileSync(join(out, "benchmarks.md"), "utf8");
     expect(md).toContain("| run | documents |");
+    // Each row's emulator busy cell: "N%", "N% / N%" with a baseline, "N% + N%" for the pipeline.
+    expect(md.match(/\| \d+% \/ \d+% \|/g)).toHaveLength(2);
+    expect(md.match(/\| \d+% \+ \d+% \|/g)).toHaveLength(1);
     expect(md.match(/^\| (source|destination|pipeline) \| 300 \|/gm)).toHaveLength(3);
     const svg = readFileSync(join(out, "benchmarks.svg"), "utf8");
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
     expect(svg).toContain("<polyline");
     expect(existsSync(join(out, "profiles"))).toBe(false);
+  });
+
+  it("reads a process's CPU seconds from /proc", () => {
+    const before = processCpuSeconds(process.pid);
+    expect(before).toBeGreaterThan(0);
+    const until = performance.now() + 300;
+    while (performance.now() < until) {
+      // Busy for 0.3 s of wall time, so at least about that much CPU.
+    }
+    expect((processCpuSeconds(process.pid) as number) - (before as number)).toBeGreaterThanOrEqual(0.2);
+    expect(processCpuSeconds(2 ** 22 + 1)).toBeNull();
   });
 
   it("takes the median", () => {
