@@ -95,6 +95,8 @@ interface OpenBatch {
   /** Bytes written to `buf`. */
   bytes: number;
   records: number;
+  /** Its size limit (see `byteLimit`), fixed when it opens: a table has one open batch at a time. */
+  limit: number;
   /** Primary-key hashes, or undefined once a record's key could not be vouched for. */
   keys: KeyHashList | undefined;
   firstLine: number;
@@ -141,7 +143,7 @@ export class Batcher {
     let sealed: Batch[] | undefined;
     const partBytes = messageBytes(target, dataBytes);
     let batch = this.open.get(target.table);
-    if (batch !== undefined && batch.bytes + 1 + partBytes + FOOTER.length > this.byteLimit(target.table)) {
+    if (batch !== undefined && batch.bytes + 1 + partBytes + FOOTER.length > batch.limit) {
       sealed = [this.seal(batch)];
       batch = undefined;
     }
@@ -152,6 +154,7 @@ export class Batcher {
         buf: this.buffer(capacity),
         bytes: 0,
         records: 0,
+        limit: this.byteLimit(target.table),
         keys: target.keyed ? new KeyHashList() : undefined,
         firstLine: lineNumber,
         lastLine: lineNumber,
