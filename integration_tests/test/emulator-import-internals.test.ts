@@ -1,16 +1,17 @@
 // White-box checks of the import fast path's bookkeeping: document ids built without intermediate
 // arrays equal the general encoder's, the scanner's UTF-16 length of each record (which sizes
 // transactions) is exact, numbers written digit by digit equal `formatFloat`, and stored texts
-// stay readable across text chunks.
+// stay readable across text chunks; short copies and the creation time read from stored bytes.
 import { describe, expect, it } from "vitest";
 import type { Deployment } from "../src/emulator/context.js";
 import { encodeId, newDocumentId, newInternalId } from "../src/emulator/ids.js";
-import { isCanonicalDecimal } from "../src/emulator/import-bytes.js";
+import { copyBytes, isCanonicalDecimal } from "../src/emulator/import-bytes.js";
 import { arenaBuffer } from "../src/emulator/import-record.js";
 import { scanImportBody } from "../src/emulator/import-scan.js";
 import { writeLargeFloat } from "../src/emulator/large-float.js";
+import { type Rev, storedCreationTime } from "../src/emulator/store.js";
 import { textChunks } from "../src/emulator/text-chunks.js";
-import { formatFloat } from "../src/emulator/values.js";
+import { encodeValue, formatFloat } from "../src/emulator/values.js";
 import { SeededRandom } from "../src/random.js";
 
 describe("newDocumentId", () => {
@@ -126,5 +127,41 @@ describe("text chunks", () => {
     });
     expect(new Set(stored.map((s) => s.buf)).size).toBeGreaterThan(1);
     for (const [i, s] of stored.entries()) expect(s.buf.toString("utf8", s.start, s.end)).toBe(texts[i]);
+  });
+});
+
+describe("copyBytes", () => {
+  it("copies like copyWithin, forwards and backwards, at every length and alignment", () => {
+    const buf = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37 + 11) & 255));
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+    for (let n = 0; n <= 70; n++) {
+      for (const [to, from] of [
+        [150, 3],
+        [151, 0],
+        [2, 80],
+        [100, 100 + n],
+      ] as const) {
+        const want = Buffer.from(buf).copyWithin(to, from, from + n);
+        copyBytes(buf, view, to, from, from + n);
+        expect(buf.equals(want)).toBe(true);
+      }
+    }
+  });
+});
+
+describe("storedCreationTime", () => {
+  it("reads the creation time of a stored text as decoding it would", () => {
+    const values = [0, 1, -1, 0.1, 123.456, 1e-7, 1e21, 2 ** 53, 2 ** 53 + 2, -0, Number.POSITIVE_INFINITY, 5e-324, Number.MAX_VALUE];
+    const rng = new SeededRandom(7);
+    for (let i = 0; i < 2000; i++) values.push(rng.next() * 10 ** Math.floor(rng.next() * 20), Math.round(rng.next() * 1e16) / 1000);
+    for (const ct of values) {
+      const ctText = encodeValue(ct, "convex_encoded_json");
+      // First member (no field sorts before it), or after one; the bytes around it are another document's.
+      for (const text of [`"_creationTime":${ctText},"_id":"x","a":1`, `"A":{"_creationTime":5},"_creationTime":${ctText},"_id":"x"`]) {
+        const buf = Buffer.from(`,1${text},9`);
+        const rev = { buf, start: 2, end: 2 + text.length, text } as unknown as Rev;
+        expect(Object.is(storedCreationTime(rev), ct)).toBe(true);
+      }
+    }
   });
 });

@@ -114,6 +114,24 @@ export function writeFloat(buf: Uint8Array, at: number, x: number): number {
   return writeLargeFloat(buf, at, x);
 }
 
+/** Copies longer than this go to `copyWithin`; shorter ones are done four bytes at a time. */
+const SHORT_COPY = 32;
+
+/**
+ * `buf.copyWithin(to, from, end)` for ranges that do not overlap (`view` is a DataView of `buf`).
+ * Most copies of the import are a few bytes (a member's text, a value up to a renamed key):
+ * `copyWithin` costs about 20 ns a call whatever the length, four-byte moves a few.
+ */
+export function copyBytes(buf: Uint8Array, view: DataView, to: number, from: number, end: number): void {
+  const n = end - from;
+  if (n > SHORT_COPY) buf.copyWithin(to, from, end);
+  else if (n >= 4) {
+    for (let i = 0; i < n - 4; i += 4) view.setInt32(to + i, view.getInt32(from + i, true), true);
+    // The last four bytes, overlapping the words before.
+    view.setInt32(to + n - 4, view.getInt32(end - 4, true), true);
+  } else for (let i = 0; i < n; i++) buf[to + i] = buf[from + i]!;
+}
+
 /** Writes an ASCII string's characters at `at`; returns the offset after them. */
 export function writeAscii(buf: Uint8Array, at: number, s: string): number {
   for (let i = 0; i < s.length; i++) buf[at + i] = s.charCodeAt(i);

@@ -9,8 +9,9 @@ import { sortedOrder } from "./member-order.js";
 export interface Shape {
   /** Sanitized names of the key sequence, in key order. */
   readonly names: string[];
-  /** `"name":` of the last name, as bytes. */
+  /** `"name":` of the last name, as bytes, and as `wordsOf` them (written four bytes at a time). */
   readonly prefix: Uint8Array;
+  readonly prefixWords: Int32Array;
   /** The last key's token is `"name"` as it is: its member text is the body's text. */
   readonly verbatim: boolean;
   /** valueSize of the last name's member besides its value: the name's bytes and 1. */
@@ -65,7 +66,7 @@ function newShape(names: string[], prefix: Uint8Array, verbatim: boolean): Shape
   const last = names[names.length - 1] ?? "";
   // Sanitized names are printable ASCII: one byte per character.
   const memberSize = last.length + 1;
-  return { names, prefix, verbatim, memberSize, cdc: last.startsWith(CDC_PREFIX), deletedAt: last === CDC_DELETED, edges: [], end: undefined };
+  return { names, prefix, prefixWords: wordsOf(prefix), verbatim, memberSize, cdc: last.startsWith(CDC_PREFIX), deletedAt: last === CDC_DELETED, edges: [], end: undefined };
 }
 
 /** The node after `node` for a key token `token` (own bytes) whose key sanitizes to `name`. */
@@ -77,12 +78,20 @@ export function addShape(node: Shape, token: Uint8Array, key: string, name: stri
     shapeCount = 0;
     root = newShape([], new Uint8Array(0), false);
   } else if (node.edges.length < EDGE_LIMIT) {
-    const words = new Int32Array(token.length < 4 ? 0 : (token.length + 3) >> 2);
-    const view = new DataView(token.buffer, token.byteOffset, token.length);
-    for (let j = 0; j < words.length; j++) words[j] = view.getInt32(Math.min(4 * j, token.length - 4), true);
-    node.edges.push({ token, words, next });
+    node.edges.push({ token, words: wordsOf(token), next });
   }
   return next;
+}
+
+/**
+ * `bytes` as little-endian int32s: its whole groups of four, the last one ending where the bytes
+ * end (overlapping the one before); none for fewer than four bytes.
+ */
+function wordsOf(bytes: Uint8Array): Int32Array {
+  const words = new Int32Array(bytes.length < 4 ? 0 : (bytes.length + 3) >> 2);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  for (let j = 0; j < words.length; j++) words[j] = view.getInt32(Math.min(4 * j, bytes.length - 4), true);
+  return words;
 }
 
 /** The member order of objects ending at `node`; null when two names are equal. */

@@ -97,18 +97,32 @@ function writeRecord(tx: Txn, r: ImportRecord, target: Target, texts: RecordText
     insertRecord(tx, tablet, r, newKey, k !== undefined && newKey === k, texts);
     return;
   }
-  // An existing document is read and replaced: the stored texts must be in place first.
-  texts.flush();
   if (r.deleted) {
     tx.writeText(tablet, id, null, undefined, { before: k, after: undefined });
     return;
   }
   checkDocumentLimits(r.size + systemFieldsSize(id), r.nesting);
-  const ct = storedCreationTime(tablet.docs.get(id) as Rev);
-  const ctText = encodeValue(ct, "convex_encoded_json");
+  const head = tablet.docs.get(id) as Rev;
+  // Its text is read: if this request stored it, it must be copied out of the arena first.
+  if (head.buf === textChunks.buf && head.end > textChunks.pos) texts.flush();
+  const ct = storedCreationTime(head);
+  const ctText = creationTimeText(ct);
   texts.store(r, id, ctText);
   const clean = recordClean(r, id, ct, ctText, texts);
   tx.writeStored(tablet, id, textChunks.buf, texts.start, texts.end, r.units + systemLength(id, ctText), clean, { before: k, after: newKey });
+}
+
+// Replaced documents mostly come in runs inserted by one transaction: one creation time.
+let lastCt = Number.NaN;
+let lastCtText = "";
+
+/** The stored text of creation time `ct` (the last one's kept: formatting a double is not cheap). */
+function creationTimeText(ct: number): string {
+  if (!Object.is(ct, lastCt)) {
+    lastCtText = encodeValue(ct, "convex_encoded_json");
+    lastCt = ct;
+  }
+  return lastCtText;
 }
 
 function insertRecord(tx: Txn, tablet: Tablet, r: ImportRecord, key: string | undefined, keyIsNew: boolean, texts: RecordTexts): void {
