@@ -4,7 +4,8 @@
 // Why: Node spent 0.1–0.2 s of every start resolving and compiling a few hundred small modules
 // (undici, ajv, yargs and ours); one file starts in about half that. Airbyte starts a connector
 // for every spec, check, discover and sync. The bundle is not minified, and its source map (chained
-// through tsc's, without the sources' text) lets the bin report stack traces in our .ts files.
+// through tsc's, without the sources' text) lets a TRACE error's stack name our .ts files
+// (shared/src/runtime/stack-sources.ts).
 //
 //   node scripts/bundle.mjs                     both connectors
 //   node scripts/bundle.mjs source-convex       one

@@ -17,6 +17,7 @@ import { asConnectorError, ConfigError, type ConnectorError, InputError, Interru
 import { readJsonFile } from "./files.js";
 import { Logger, MessageWriter } from "./output.js";
 import { collectSecrets, SecretMasker } from "./secrets.js";
+import { mapStackToSources } from "./stack-sources.js";
 import { type InputLine, readLines, standardInput } from "./stdin-lines.js";
 
 export interface RunContext {
@@ -173,7 +174,7 @@ async function emitFailure(output: MessageWriter, e: ConnectorError): Promise<vo
   const error = {
     message: e.message,
     internal_message: e.internal ?? `${e.name}: ${e.message}`,
-    stack_trace: e.stack ?? "",
+    stack_trace: mapStackToSources(e.stack ?? ""),
     failure_type: e.failureType,
     ...(e.stream ? { stream_descriptor: e.stream.namespace ? { name: e.stream.name, namespace: e.stream.namespace } : { name: e.stream.name } } : {}),
   };
