@@ -21,14 +21,8 @@ export interface RunResult {
   emulatorCpuSeconds: number[] | null;
   baselineDocsPerSec: number | null;
   ratio: number | null;
-  baseline: {
-    seconds: number;
-    docsPerSec: number;
-    mbPerSec: number;
-    peakRssMb: number;
-    cpuSeconds: number;
-    emulatorCpuSeconds: number[] | null;
-  } | null;
+  /** The baseline's own figures, measured the same way. */
+  baseline: Pick<RunResult, "seconds" | "docsPerSec" | "mbPerSec" | "peakRssMb" | "cpuSeconds" | "emulatorCpuSeconds"> | null;
   /** Pipeline only: the two connectors' peak RSS. */
   sourcePeakRssMb?: number;
   destinationPeakRssMb?: number;
